@@ -1,0 +1,218 @@
+"""Vivolog settings: one file, every value from the environment (see README 'Configuration')."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pghistory
+
+from config.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+    parse_database_url,
+    sqlalchemy_broker_url,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VIVOLOG_VERSION = "0.1.0"
+
+SECRET_KEY = env_str("VIVOLOG_SECRET_KEY")
+if len(SECRET_KEY) < 32:
+    raise ConfigError("VIVOLOG_SECRET_KEY must be at least 32 characters long")
+DEBUG = env_bool("VIVOLOG_DEBUG", default=False)
+ALLOWED_HOSTS = env_list("VIVOLOG_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
+CSRF_TRUSTED_ORIGINS = env_list("VIVOLOG_CSRF_TRUSTED_ORIGINS", "http://localhost:8000")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_htmx",
+    "pgtrigger",
+    "pghistory",
+    "planner",
+    "labnotes",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "planner.audit.middleware.RequestIdMiddleware",
+    "planner.api.limits.RequestSizeLimitMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "planner.audit.middleware.AuditContextMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "planner.context_processors.vivolog",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": parse_database_url(env_str("DATABASE_URL"))}
+DATABASES["default"]["CONN_MAX_AGE"] = env_int("VIVOLOG_DB_CONN_MAX_AGE", 60, minimum=0)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env_str("VIVOLOG_STATIC_ROOT", str(BASE_DIR / "var" / "static")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = Path(env_str("VIVOLOG_MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
+MEDIA_URL = "media/"
+# "manifest" (production, compose): collectstatic writes hashed, compressed files that
+# WhiteNoise serves with far-future caching. "finders" (make run, tests): files are served
+# straight from static/ with no collectstatic step.
+STATIC_MODE = env_str("VIVOLOG_STATIC_MODE", "manifest")
+if STATIC_MODE not in {"manifest", "finders"}:
+    raise ConfigError(f"VIVOLOG_STATIC_MODE={STATIC_MODE!r} must be 'manifest' or 'finders'")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MODE == "manifest"
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = STATIC_MODE == "finders"
+WHITENOISE_MANIFEST_STRICT = False
+
+# --- Audit trail (django-pghistory) -------------------------------------------------------
+# Event rows are append-only and time-stamped by the database clock at the statement, so that
+# two changes in one transaction keep their order.
+PGHISTORY_APPEND_ONLY = True
+PGHISTORY_CREATED_AT_FUNCTION = "CLOCK_TIMESTAMP()"
+# The context (who, request id, client, reason) is copied onto each event row when it is written,
+# so an event keeps the metadata in force at its own statement even if the request goes on.
+PGHISTORY_CONTEXT_FIELD = pghistory.ContextJSONField()
+
+# --- REST API -------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "planner.api.authentication.PersonalTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "planner.api.pagination.StandardPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "planner.api.problems.problem_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Vivolog API",
+    "DESCRIPTION": "Preclinical in vivo study planner and lab notebook.",
+    "VERSION": VIVOLOG_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+VIVOLOG_MAX_REQUEST_BYTES = env_int("VIVOLOG_MAX_REQUEST_BYTES", 20 * 1024 * 1024, minimum=1024)
+VIVOLOG_MAX_BULK_ROWS = env_int("VIVOLOG_MAX_BULK_ROWS", 10_000, minimum=1)
+DATA_UPLOAD_MAX_MEMORY_SIZE = VIVOLOG_MAX_REQUEST_BYTES
+
+# --- Celery --------------------------------------------------------------------------------
+# Without CELERY_BROKER_URL the broker is kombu's SQLAlchemy transport on our own PostgreSQL,
+# so a laptop needs no broker server. That transport never redelivers a message whose worker
+# died: crash recovery there is the job sweeper's work, not the broker's.
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", sqlalchemy_broker_url(DATABASES["default"]))
+if not CELERY_BROKER_URL.startswith(("redis://", "rediss://", "amqp://", "sqla+")):
+    raise ConfigError(
+        f"CELERY_BROKER_URL={CELERY_BROKER_URL!r} is not a redis://, amqp:// or sqla+ URL"
+    )
+CELERY_TASK_SOFT_TIME_LIMIT = env_int("VIVOLOG_TASK_SOFT_TIME_LIMIT", 600, minimum=1)
+CELERY_TASK_TIME_LIMIT = env_int("VIVOLOG_TASK_TIME_LIMIT", 660, minimum=2)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ConfigError("VIVOLOG_TASK_TIME_LIMIT must be longer than VIVOLOG_TASK_SOFT_TIME_LIMIT")
+CELERY_BROKER_VISIBILITY_TIMEOUT = env_int(
+    "VIVOLOG_BROKER_VISIBILITY_TIMEOUT", CELERY_TASK_TIME_LIMIT + 300, minimum=1
+)
+if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
+    raise ConfigError(
+        "VIVOLOG_BROKER_VISIBILITY_TIMEOUT must be longer than VIVOLOG_TASK_TIME_LIMIT"
+    )
+# The SQLAlchemy transport hands transport options to create_engine, which refuses unknown keys,
+# so the visibility timeout (longer than the hard time limit) is set for Redis only.
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
+CELERY_TASK_DEFAULT_QUEUE = env_str("VIVOLOG_CELERY_QUEUE", "vivolog")
+CELERY_TASK_ALWAYS_EAGER = False
+VIVOLOG_BROKER_PURGE_AFTER_SECONDS = env_int("VIVOLOG_BROKER_PURGE_AFTER_SECONDS", 3600, minimum=60)
+
+# --- Email / outbound messages ---------------------------------------------------------------
+EMAIL_BACKEND = env_str("VIVOLOG_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_FILE_PATH = str(BASE_DIR / "var" / "mail")
+DEFAULT_FROM_EMAIL = env_str("VIVOLOG_FROM_EMAIL", "vivolog@localhost")
+EMAIL_HOST = env_str("VIVOLOG_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VIVOLOG_EMAIL_PORT", 25, minimum=1)
+
+# --- Security ----------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = env_bool("VIVOLOG_SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+SECURE_REFERRER_POLICY = "same-origin"
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("VIVOLOG_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

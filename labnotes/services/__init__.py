@@ -1,0 +1,1 @@
+"""Writes and state transitions of the lab record."""

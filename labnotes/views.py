@@ -1,0 +1,38 @@
+"""Lab-record pages. Thin: parse, call one service or selector, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from labnotes.scoping import list_jobs_for_user
+from labnotes.services import jobs as job_services
+from planner.selectors import get_current_lab
+
+
+@login_required
+def system(request: HttpRequest) -> HttpResponse:
+    """Background work of the current lab: request a self-test, see recent jobs."""
+    lab = get_current_lab(request)
+    recent = list_jobs_for_user(request.user).filter(lab=lab)[:20] if lab else []
+    return render(request, "labnotes/system.html", {"jobs": recent, "lab": lab})
+
+
+@login_required
+@require_POST
+def self_test(request: HttpRequest) -> HttpResponse:
+    lab = get_current_lab(request)
+    if lab is None:
+        raise PermissionDenied("You are not a member of any lab.")
+    job = job_services.request_self_test(lab=lab, requested_by=request.user)
+    return redirect("job_detail", pk=job.pk)
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(list_jobs_for_user(request.user), pk=pk)
+    template = "labnotes/_job_status.html" if request.htmx else "labnotes/job_detail.html"  # type: ignore[attr-defined]
+    return render(request, template, {"job": job})

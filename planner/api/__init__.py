@@ -1,0 +1,1 @@
+"""The REST API conventions every resource follows, and the planner's resources."""

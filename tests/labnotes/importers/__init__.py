@@ -1,0 +1,1 @@
+"""Tests of the instrument file parsers (no database)."""
