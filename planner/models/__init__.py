@@ -1,16 +1,49 @@
+from planner.models.calendar import Closure, Holiday
+from planner.models.ethics import EthicsApproval, EthicsProtocol, Severity
 from planner.models.platform import IdempotencyRecord, OutboundMessage, OutboundStatus
-from planner.models.studies import Study, StudyMember, StudyStatus
+from planner.models.protocols import ProtocolTemplate, ProtocolVersion, ProtocolVersionStatus
+from planner.models.studies import (
+    Amendment,
+    AmendmentScope,
+    AmendmentStatus,
+    Arm,
+    ProcedureRole,
+    RegimenItem,
+    SatelliteCohort,
+    Sex,
+    Study,
+    StudyMember,
+    StudyProcedure,
+    StudyStatus,
+)
 from planner.models.tenancy import Lab, Membership, PersonalToken, Role
 
 __all__ = [
+    "Amendment",
+    "AmendmentScope",
+    "AmendmentStatus",
+    "Arm",
+    "Closure",
+    "EthicsApproval",
+    "EthicsProtocol",
+    "Holiday",
     "IdempotencyRecord",
     "Lab",
     "Membership",
     "OutboundMessage",
     "OutboundStatus",
     "PersonalToken",
+    "ProcedureRole",
+    "ProtocolTemplate",
+    "ProtocolVersion",
+    "ProtocolVersionStatus",
+    "RegimenItem",
     "Role",
+    "SatelliteCohort",
+    "Severity",
+    "Sex",
     "Study",
     "StudyMember",
+    "StudyProcedure",
     "StudyStatus",
 ]

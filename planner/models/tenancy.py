@@ -19,6 +19,10 @@ def validate_time_zone(value: str) -> None:
         raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/London.") from None
 
 
+def _default_working_weekdays() -> list[int]:
+    return [0, 1, 2, 3, 4]
+
+
 @audit_trail()
 class Lab(models.Model):
     """A tenant: everything a user sees is scoped to the labs they are a member of."""
@@ -30,6 +34,10 @@ class Lab(models.Model):
         default="UTC",
         validators=[validate_time_zone],
         help_text="Study days, the Today page and calendars use this zone's local dates.",
+    )
+    working_weekdays = models.JSONField(
+        default=_default_working_weekdays,
+        help_text="Working weekdays, Monday = 0 … Sunday = 6 (holidays and closures apart).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
