@@ -42,12 +42,22 @@ def main() -> int:
     env.update({"VIVOLOG_VAR_DIR": str(var), "VIVOLOG_PORT": PORT})
     log = (var / "run.log").open("wb")
     started = time.monotonic()
-    make = subprocess.Popen(["make", "run"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    make = subprocess.Popen(
+        ["make", "run"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{PORT}/accounts/login/"
     try:
         while True:
             if make.poll() is not None:
-                raise SystemExit(f"smoke: make run exited early ({make.returncode}):\n{(var / 'run.log').read_text()}")
+                raise SystemExit(
+                    f"smoke: make run exited early ({make.returncode}):\n"
+                    + (var / "run.log").read_text()
+                )
             if time.monotonic() - started > 300:
                 raise SystemExit("smoke: login page not served within 300 s")
             try:
@@ -60,7 +70,11 @@ def main() -> int:
         print(f"smoke: login page served {time.monotonic() - started:.1f} s after make run")
         job = subprocess.run(
             [sys.executable, "-m", "config.launcher", "manage", "run_self_test", "--timeout", "90"],
-            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
         )
         print(job.stdout.strip())
         if job.returncode != 0:
@@ -78,14 +92,16 @@ def main() -> int:
             make.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(make.pid, signal.SIGKILL)
-            raise SystemExit("smoke: make run did not stop within 60 s of Ctrl-C")
+            raise SystemExit("smoke: make run did not stop within 60 s of Ctrl-C") from None
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline and any(alive(pid) for pid in pids):
         time.sleep(0.5)
     left = [pid for pid in pids if alive(pid)]
     if left:
         raise SystemExit(f"smoke: processes left running after Ctrl-C: {left}")
-    print(f"smoke: stopped cleanly, nothing left running ({time.monotonic() - started:.1f} s total)")
+    print(
+        f"smoke: stopped cleanly, nothing left running ({time.monotonic() - started:.1f} s total)"
+    )
     return 0
 
 

@@ -58,7 +58,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 def parse_database_url(url: str, *, variable: str = "DATABASE_URL") -> dict[str, object]:
-    """Turn ``postgresql://user:pass@host:port/name?host=/socket/dir`` into Django's DATABASES entry.
+    """Turn ``postgresql://user:pass@host:port/name?host=/socket/dir`` into a DATABASES entry.
 
     Only PostgreSQL is accepted: the audit trail, locks and concurrency rely on it.
     """

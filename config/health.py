@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 
 
@@ -12,7 +11,8 @@ def check_database() -> str:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except DatabaseError as error:
-        return f"error: {str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}"
+        text = str(error).strip()
+        return f"error: {text.splitlines()[0] if text else type(error).__name__}"
     return "ok"
 
 
@@ -22,6 +22,6 @@ def check_broker() -> str:
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
-    except Exception as error:  # noqa: BLE001 - any failure means "unreachable", reported as text
+    except Exception as error:
         return f"error: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
     return "ok"

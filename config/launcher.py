@@ -78,11 +78,20 @@ def embedded_database(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     database = "vivolog"
     uri = server.get_uri(database="postgres")
     exists = subprocess.run(
-        [str(_pg_bin("psql")), uri, "-tAc", f"SELECT 1 FROM pg_database WHERE datname='{database}'"],
-        capture_output=True, text=True, check=True,
+        [
+            str(_pg_bin("psql")),
+            uri,
+            "-tAc",
+            f"SELECT 1 FROM pg_database WHERE datname='{database}'",  # noqa: S608 - our constant
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     if exists != "1":
-        subprocess.run([str(_pg_bin("psql")), uri, "-qc", f"CREATE DATABASE {database}"], check=True)
+        subprocess.run(
+            [str(_pg_bin("psql")), uri, "-qc", f"CREATE DATABASE {database}"], check=True
+        )
     try:
         yield server.get_uri(database=database)
     finally:
@@ -185,19 +194,54 @@ def serve(args: argparse.Namespace) -> int:
         bind = f"{args.host}:{args.port}"
         processes.start(
             "web",
-            [PYTHON, "-m", "gunicorn", "config.wsgi", "--bind", bind, "--workers", "2",
-             "--access-logfile", "-", "--graceful-timeout", "5"],
+            [
+                PYTHON,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                bind,
+                "--workers",
+                "2",
+                "--access-logfile",
+                "-",
+                "--graceful-timeout",
+                "5",
+            ],
         )
         processes.start(
             "worker",
-            [PYTHON, "-m", "celery", "-A", "config", "worker", "--loglevel", "INFO",
-             "--concurrency", "2", "--without-mingle", "--without-gossip",
-             "-n", f"vivolog-{os.getpid()}@%h"],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--loglevel",
+                "INFO",
+                "--concurrency",
+                "2",
+                "--without-mingle",
+                "--without-gossip",
+                "-n",
+                f"vivolog-{os.getpid()}@%h",
+            ],
         )
         processes.start(
             "beat",
-            [PYTHON, "-m", "celery", "-A", "config", "beat", "--loglevel", "INFO",
-             "--schedule", str(directory / "run" / "celerybeat-schedule")],
+            [
+                PYTHON,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(directory / "run" / "celerybeat-schedule"),
+            ],
         )
         _say(f"serving on http://{bind}/  (Ctrl-C stops web, worker, beat and the database)")
         if os.environ.get("VIVOLOG_DEMO") == "1":
@@ -218,8 +262,13 @@ def serve(args: argparse.Namespace) -> int:
 
 
 DEMO_USERS = [
-    "director", "scientist", "tech_measure (blinded)", "tech_dose (can dose)", "qa",
-    "labadmin", "viewer",
+    "director",
+    "scientist",
+    "tech_measure (blinded)",
+    "tech_dose (can dose)",
+    "qa",
+    "labadmin",
+    "viewer",
 ]
 
 

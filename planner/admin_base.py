@@ -19,7 +19,9 @@ class ScopedAdminMixin:
         if request.user.is_superuser:
             return queryset
         scoped = scoped_queryset(queryset.model, request.user)
-        return queryset.filter(pk__in=scoped.values("pk")) if scoped is not None else queryset.none()
+        return (
+            queryset.filter(pk__in=scoped.values("pk")) if scoped is not None else queryset.none()
+        )
 
 
 class ReadOnlyLabDataAdmin(ScopedAdminMixin, admin.ModelAdmin):  # type: ignore[type-arg]

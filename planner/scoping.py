@@ -45,5 +45,9 @@ register_scope(
 register_scope(OutboundMessage, selectors.list_outbound_messages_for_user)
 register_scope(
     PersonalToken,
-    lambda user: PersonalToken.objects.filter(user=user) if user.is_authenticated else PersonalToken.objects.none(),
+    lambda user: (
+        PersonalToken.objects.filter(user=user)
+        if user.is_authenticated
+        else PersonalToken.objects.none()
+    ),
 )

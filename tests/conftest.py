@@ -93,7 +93,9 @@ def _database_url_for_current_test_db() -> str:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def celery_worker_process(
+    transactional_db: None, tmp_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     """A real Celery worker in its own process on the configured broker, against the test DB.
 
     It consumes a queue private to this test process (and xdist worker), so parallel runs and
@@ -112,10 +114,29 @@ def celery_worker_process(transactional_db: None, tmp_path: Path) -> Iterator[su
     log = tmp_path / "worker.log"
     with log.open("wb") as log_file:
         process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo",
-             "--loglevel", "INFO", "-Q", queue, "-n", f"{queue}@%h", "--without-mingle",
-             "--without-gossip", "--without-heartbeat"],
-            cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool",
+                "solo",
+                "--loglevel",
+                "INFO",
+                "-Q",
+                queue,
+                "-n",
+                f"{queue}@%h",
+                "--without-mingle",
+                "--without-gossip",
+                "--without-heartbeat",
+            ],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
     deadline = time.monotonic() + 60

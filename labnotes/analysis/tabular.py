@@ -36,7 +36,9 @@ def read_table(source: str | Path | io.TextIOBase, *, required: Sequence[str] = 
         except FileNotFoundError:
             raise AnalysisInputError(f"input file {source} does not exist") from None
         except UnicodeDecodeError as exc:
-            raise AnalysisInputError(f"input file {source} is not UTF-8 text ({exc.reason})") from None
+            raise AnalysisInputError(
+                f"input file {source} is not UTF-8 text ({exc.reason})"
+            ) from None
     else:
         text = source.read()
     reader = csv.reader(io.StringIO(text))
@@ -60,7 +62,9 @@ def read_table(source: str | Path | io.TextIOBase, *, required: Sequence[str] = 
         raise AnalysisInputError("the input is empty: no header line")
     for name in required:
         if name not in header:
-            raise AnalysisInputError(f"required column '{name}' is missing (found: {', '.join(header)})", row=1)
+            raise AnalysisInputError(
+                f"required column '{name}' is missing (found: {', '.join(header)})", row=1
+            )
     return Table(columns=tuple(header), rows=tuple(rows), line_numbers=tuple(lines))
 
 
@@ -71,9 +75,13 @@ def parse_float(table: Table, index: int, column: str, *, allow_blank: bool = Fa
     if raw == "" or raw.upper() in {"NA", "NAN"}:
         if allow_blank:
             return math.nan
-        raise AnalysisInputError("a number is required here, the cell is blank", row=line, column=column)
+        raise AnalysisInputError(
+            "a number is required here, the cell is blank", row=line, column=column
+        )
     try:
-        value = float(raw.replace(",", ".")) if raw.count(",") == 1 and "." not in raw else float(raw)
+        value = (
+            float(raw.replace(",", ".")) if raw.count(",") == 1 and "." not in raw else float(raw)
+        )
     except ValueError:
         raise AnalysisInputError(f"'{raw}' is not a number", row=line, column=column) from None
     if not math.isfinite(value):
@@ -95,7 +103,11 @@ def parse_int(table: Table, index: int, column: str) -> int:
 def require_text(table: Table, index: int, column: str) -> str:
     raw = table.rows[index].get(column, "")
     if raw == "":
-        raise AnalysisInputError("a value is required here, the cell is blank", row=table.line_numbers[index], column=column)
+        raise AnalysisInputError(
+            "a value is required here, the cell is blank",
+            row=table.line_numbers[index],
+            column=column,
+        )
     return raw
 
 

@@ -11,9 +11,8 @@ from django.utils import timezone
 from labnotes.models import BackgroundJob, JobStatus
 from labnotes.models.jobs import JobKind
 from planner.audit import audited_change
-from planner.models import Lab
+from planner.models import Lab, Role
 from planner.services.permissions import require_role
-from planner.models import Role
 
 
 def request_self_test(*, lab: Lab, requested_by: AbstractBaseUser) -> BackgroundJob:
@@ -36,7 +35,9 @@ def claim_job(*, job_id: int) -> bool:
     now = timezone.now()
     with audited_change(reason=None, required=False):
         claimed = BackgroundJob.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
-            status=JobStatus.RUNNING, started_at=now, heartbeat_at=now,
+            status=JobStatus.RUNNING,
+            started_at=now,
+            heartbeat_at=now,
             worker=socket.gethostname()[:200],
         )
     return claimed == 1
@@ -53,6 +54,9 @@ def finish_job(*, job_id: int, result: dict[str, object] | None, error: str = ""
     status = JobStatus.FAILED if error else JobStatus.SUCCEEDED
     with transaction.atomic(), audited_change(reason=None, required=False):
         BackgroundJob.objects.filter(pk=job_id, status=JobStatus.RUNNING).update(
-            status=status, finished_at=timezone.now(), result=result or {}, message=error,
+            status=status,
+            finished_at=timezone.now(),
+            result=result or {},
+            message=error,
             progress_percent=100,
         )

@@ -53,7 +53,7 @@ def expected_version_from_if_match(request: Request, instance: Model) -> int:
     candidates = [value.strip() for value in header.split(",")]
     if current not in candidates and "*" not in candidates:
         raise PreconditionFailed()
-    return int(getattr(instance, "row_version"))
+    return int(instance.row_version)
 
 
 def idempotency_scope(request: Request) -> str:

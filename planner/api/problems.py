@@ -66,7 +66,10 @@ def _flatten(detail: Any, prefix: str = "") -> list[dict[str, str]]:
 
 
 def problem_response(
-    status_code: int, title: str, detail: str, errors: list[dict[str, str]] | None = None,
+    status_code: int,
+    title: str,
+    detail: str,
+    errors: list[dict[str, str]] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
@@ -103,7 +106,11 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             summary += f" (and {len(errors) - 5} more)"
     else:
         summary = str(exc.detail)
-    headers = {key: value for key, value in response.items() if key in {"Retry-After", "WWW-Authenticate", "Allow"}}
+    headers = {
+        key: value
+        for key, value in response.items()
+        if key in {"Retry-After", "WWW-Authenticate", "Allow"}
+    }
     return problem_response(
         response.status_code,
         title=_TITLES.get(response.status_code, "Request refused"),

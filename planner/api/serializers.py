@@ -23,8 +23,16 @@ class StudySerializer(serializers.ModelSerializer[Study]):
     class Meta:
         model = Study
         fields = [
-            "id", "lab", "code", "title", "objective", "blinded", "status", "row_version",
-            "created_at", "reason",
+            "id",
+            "lab",
+            "code",
+            "title",
+            "objective",
+            "blinded",
+            "status",
+            "row_version",
+            "created_at",
+            "reason",
         ]
         read_only_fields = ["id", "status", "row_version", "created_at"]
 
@@ -50,7 +58,16 @@ class OutboundMessageSerializer(serializers.ModelSerializer[OutboundMessage]):
     class Meta:
         model = OutboundMessage
         fields = [
-            "id", "recipient", "to_address", "subject", "reason", "related_object", "status",
-            "attempts", "error", "created_at", "sent_at",
+            "id",
+            "recipient",
+            "to_address",
+            "subject",
+            "reason",
+            "related_object",
+            "status",
+            "attempts",
+            "error",
+            "created_at",
+            "sent_at",
         ]
         read_only_fields = fields

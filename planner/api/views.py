@@ -61,12 +61,16 @@ class StudyViewSet(
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         study = study_services.create_study(
-            lab=data["lab"], code=data["code"], title=data["title"],
-            objective=data.get("objective", ""), blinded=data.get("blinded", True),
+            lab=data["lab"],
+            code=data["code"],
+            title=data["title"],
+            objective=data.get("objective", ""),
+            blinded=data.get("blinded", True),
             created_by=request.user,
         )
         return Response(
-            self.get_serializer(study).data, status=status.HTTP_201_CREATED,
+            self.get_serializer(study).data,
+            status=status.HTTP_201_CREATED,
             headers={"ETag": etag_for(study)},
         )
 
@@ -80,12 +84,17 @@ class StudyViewSet(
         reason = changes.pop("reason", None)
         try:
             updated = study_services.update_study(
-                study=study, changed_by=request.user, expected_version=expected, reason=reason,
+                study=study,
+                changed_by=request.user,
+                expected_version=expected,
+                reason=reason,
                 **changes,
             )
         except study_services.StaleWrite as stale:
             return problem_response(
-                412, "Precondition failed", str(stale),
+                412,
+                "Precondition failed",
+                str(stale),
                 headers={"ETag": etag_for(stale.current)},
             )
         return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})

@@ -34,7 +34,10 @@ def event_model_labels() -> dict[str, str]:
 
 
 def record_type_choices() -> list[tuple[str, str]]:
-    return [(model._meta.label, str(model._meta.verbose_name).capitalize()) for model in tracked_models()]
+    return [
+        (model._meta.label, str(model._meta.verbose_name).capitalize())
+        for model in tracked_models()
+    ]
 
 
 def _lab_scope(lab: Lab) -> Q:
@@ -47,8 +50,13 @@ def _lab_scope(lab: Lab) -> Q:
 
 
 def search_audit_events(
-    *, lab: Lab, date_from: dt.date | None = None, date_to: dt.date | None = None,
-    username: str = "", record_type: str = "", study_code: str = "",
+    *,
+    lab: Lab,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    username: str = "",
+    record_type: str = "",
+    study_code: str = "",
 ) -> QuerySet[Any]:
     models = tracked_models()
     if record_type:
@@ -90,18 +98,57 @@ def spreadsheet_safe(value: object) -> str:
 def export_csv(rows: Iterable[HistoryEntry]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["when_utc", "who", "client", "action", "record_type", "record_id", "field", "old", "new", "reason", "request_id"])
+    writer.writerow(
+        [
+            "when_utc",
+            "who",
+            "client",
+            "action",
+            "record_type",
+            "record_id",
+            "field",
+            "old",
+            "new",
+            "reason",
+            "request_id",
+        ]
+    )
     for entry in rows:
         changes = entry.changes or ()
         if not changes:
-            writer.writerow([spreadsheet_safe(v) for v in (entry.at.isoformat(), entry.who, entry.client, entry.action, entry.model, entry.object_id, "", "", "", entry.reason, entry.request_id)])
+            writer.writerow(
+                [
+                    spreadsheet_safe(v)
+                    for v in (
+                        entry.at.isoformat(),
+                        entry.who,
+                        entry.client,
+                        entry.action,
+                        entry.model,
+                        entry.object_id,
+                        "",
+                        "",
+                        "",
+                        entry.reason,
+                        entry.request_id,
+                    )
+                ]
+            )
         for change in changes:
             writer.writerow(
                 [
                     spreadsheet_safe(v)
                     for v in (
-                        entry.at.isoformat(), entry.who, entry.client, entry.action, entry.model,
-                        entry.object_id, change.field, change.old, change.new, entry.reason,
+                        entry.at.isoformat(),
+                        entry.who,
+                        entry.client,
+                        entry.action,
+                        entry.model,
+                        entry.object_id,
+                        change.field,
+                        change.old,
+                        change.new,
+                        entry.reason,
                         entry.request_id,
                     )
                 ]

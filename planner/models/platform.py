@@ -30,6 +30,9 @@ class IdempotencyRecord(models.Model):
             models.UniqueConstraint(fields=["scope", "key"], name="idempotency_key_unique_in_scope")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"
+
 
 class OutboundStatus(models.TextChoices):
     PENDING = "pending", "Pending"

@@ -16,7 +16,9 @@ def validate_time_zone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationError(f"'{value}' is not an IANA time zone such as Europe/London.") from None
+        raise ValidationError(
+            f"'{value}' is not an IANA time zone such as Europe/London."
+        ) from None
 
 
 def _default_working_weekdays() -> list[int]:

@@ -15,15 +15,25 @@ MAX_ATTEMPTS = 5
 
 
 def queue_message(
-    *, lab: Lab | None, recipient: AbstractBaseUser, subject: str, body: str, reason: str,
+    *,
+    lab: Lab | None,
+    recipient: AbstractBaseUser,
+    subject: str,
+    body: str,
+    reason: str,
     related_object: str = "",
 ) -> OutboundMessage:
     """Persist a message for ``recipient`` and have the worker send it after commit."""
     address = getattr(recipient, "email", "") or ""
     with transaction.atomic(), audited_change(reason=reason, required=False):
         message = OutboundMessage(
-            lab=lab, recipient=recipient, to_address=address or "invalid@localhost",
-            subject=subject[:200], body=body, reason=reason[:200], related_object=related_object,
+            lab=lab,
+            recipient=recipient,
+            to_address=address or "invalid@localhost",
+            subject=subject[:200],
+            body=body,
+            reason=reason[:200],
+            related_object=related_object,
         )
         if not address:
             message.status = OutboundStatus.FAILED

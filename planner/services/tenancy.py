@@ -23,7 +23,9 @@ def create_lab(*, name: str, slug: str, time_zone: str = "UTC") -> Lab:
     return lab
 
 
-def add_member(*, lab: Lab, user: AbstractBaseUser, role: str, reason: str | None = None) -> Membership:
+def add_member(
+    *, lab: Lab, user: AbstractBaseUser, role: str, reason: str | None = None
+) -> Membership:
     """Give ``user`` a role in ``lab`` (or change it: a role change needs a reason)."""
     with transaction.atomic():
         existing = Membership.objects.select_for_update().filter(lab=lab, user=user).first()

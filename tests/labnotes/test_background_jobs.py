@@ -11,7 +11,9 @@ from tests.factories import TEST_PASSWORD
 
 
 @pytest.mark.worker
-def test_self_test_job_runs_in_real_worker_when_requested_from_page(celery_worker_process, lab, scientist):
+def test_self_test_job_runs_in_real_worker_when_requested_from_page(
+    celery_worker_process, lab, scientist
+):
     client = Client()
     assert client.login(username=scientist.username, password=TEST_PASSWORD)
     response = client.post("/system/self-test/")
@@ -31,7 +33,11 @@ def test_self_test_job_runs_in_real_worker_when_requested_from_page(celery_worke
     # The worker's writes are attributed to the task and the person who asked.
     from planner.audit.history import history_for
 
-    claimed = [entry for entry in history_for(done) if any(c.field == "status" and c.new == "running" for c in entry.changes)]
+    claimed = [
+        entry
+        for entry in history_for(done)
+        if any(c.field == "status" and c.new == "running" for c in entry.changes)
+    ]
     assert claimed and claimed[0].client == "task"
 
     page = client.get(f"/jobs/{job.pk}/")

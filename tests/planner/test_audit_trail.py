@@ -51,7 +51,10 @@ def test_service_refuses_and_writes_nothing_when_reason_missing(study, scientist
     before = len(history_for(study))
     with pytest.raises(ValidationError) as error:
         study_services.update_study(
-            study=study, changed_by=scientist, expected_version=study.row_version, reason="  ",
+            study=study,
+            changed_by=scientist,
+            expected_version=study.row_version,
+            reason="  ",
             title="New title",
         )
     assert "reason" in error.value.message_dict
@@ -65,7 +68,10 @@ def test_service_refuses_and_writes_nothing_when_reason_missing(study, scientist
 def test_service_change_records_who_old_new_and_why_when_reason_given(study, scientist):
     with audit_context(user_id=scientist.pk, username=scientist.username, client="web"):
         study_services.update_study(
-            study=study, changed_by=scientist, expected_version=1, reason="sponsor asked",
+            study=study,
+            changed_by=scientist,
+            expected_version=1,
+            reason="sponsor asked",
             title="Better title",
         )
     last = history_for(study)[-1]
@@ -81,7 +87,10 @@ def test_service_change_records_who_old_new_and_why_when_reason_given(study, sci
 def test_reason_does_not_leak_onto_later_write_when_same_request(study, scientist):
     with audit_context(username=scientist.username):
         study_services.update_study(
-            study=study, changed_by=scientist, expected_version=1, reason="first reason",
+            study=study,
+            changed_by=scientist,
+            expected_version=1,
+            reason="first reason",
             title="One",
         )
         Study.objects.filter(pk=study.pk).update(objective="later")

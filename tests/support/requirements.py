@@ -44,7 +44,8 @@ def require_r(*packages: str) -> str:
     import subprocess
 
     rscript = require_executable(
-        "Rscript", "sudo apt-get install r-base-core r-cran-survival r-cran-nlme r-cran-clubsandwich"
+        "Rscript",
+        "sudo apt-get install r-base-core r-cran-survival r-cran-nlme r-cran-clubsandwich",
     )
     for package in packages:
         result = subprocess.run(
@@ -55,7 +56,9 @@ def require_r(*packages: str) -> str:
         )
         if result.returncode != 0:
             debian = "r-cran-" + package.lower()
-            _missing(f"R package {package} is missing; install it with: sudo apt-get install {debian}")
+            _missing(
+                f"R package {package} is missing; install it with: sudo apt-get install {debian}"
+            )
     return rscript
 
 

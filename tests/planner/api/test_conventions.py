@@ -30,7 +30,9 @@ def test_get_returns_etag_and_patch_applies_when_if_match_current(api, study):
     etag = first["ETag"]
     assert etag == f'"planner.study-{study.pk}-v1"'
 
-    changed = api.patch(url, {"title": "Renamed", "reason": "typo"}, format="json", HTTP_IF_MATCH=etag)
+    changed = api.patch(
+        url, {"title": "Renamed", "reason": "typo"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert changed.status_code == 200, changed.content
     assert changed.json()["title"] == "Renamed"
     assert changed["ETag"] == f'"planner.study-{study.pk}-v2"'
@@ -40,7 +42,12 @@ def test_get_returns_etag_and_patch_applies_when_if_match_current(api, study):
 def test_patch_refused_with_412_when_etag_stale(api, study):
     url = reverse("study-detail", args=[study.pk])
     stale = api.get(url)["ETag"]
-    assert api.patch(url, {"title": "First", "reason": "r"}, format="json", HTTP_IF_MATCH=stale).status_code == 200
+    assert (
+        api.patch(
+            url, {"title": "First", "reason": "r"}, format="json", HTTP_IF_MATCH=stale
+        ).status_code
+        == 200
+    )
 
     second = api.patch(url, {"title": "Second", "reason": "r"}, format="json", HTTP_IF_MATCH=stale)
     assert second.status_code == 412
@@ -51,7 +58,9 @@ def test_patch_refused_with_412_when_etag_stale(api, study):
 
 @pytest.mark.django_db
 def test_patch_refused_with_428_when_if_match_missing(api, study):
-    response = api.patch(reverse("study-detail", args=[study.pk]), {"title": "x", "reason": "r"}, format="json")
+    response = api.patch(
+        reverse("study-detail", args=[study.pk]), {"title": "x", "reason": "r"}, format="json"
+    )
     assert response.status_code == 428
     assert response.json()["status"] == 428
     study.refresh_from_db()
@@ -62,7 +71,9 @@ def test_patch_refused_with_428_when_if_match_missing(api, study):
 def test_validation_error_is_problem_json_naming_field_when_input_bad(api, study):
     url = reverse("study-detail", args=[study.pk])
     etag = api.get(url)["ETag"]
-    response = api.patch(url, {"title": "x" * 301, "reason": "r"}, format="json", HTTP_IF_MATCH=etag)
+    response = api.patch(
+        url, {"title": "x" * 301, "reason": "r"}, format="json", HTTP_IF_MATCH=etag
+    )
     assert response.status_code == 400
     body = response.json()
     assert response["Content-Type"] == "application/problem+json"
@@ -86,8 +97,12 @@ def _create_body(lab, code="IDEM-1"):
 @pytest.mark.django_db
 def test_same_key_and_body_replays_first_response_when_resent(api, lab):
     key = str(uuid.uuid4())
-    first = api.post(reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key)
-    second = api.post(reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    first = api.post(
+        reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
+    second = api.post(
+        reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert first.status_code == 201, first.content
     assert second.status_code == 201
     assert second["Idempotent-Replayed"] == "true"
@@ -98,8 +113,15 @@ def test_same_key_and_body_replays_first_response_when_resent(api, lab):
 @pytest.mark.django_db
 def test_same_key_with_other_body_gets_422_when_reused(api, lab):
     key = str(uuid.uuid4())
-    assert api.post(reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key).status_code == 201
-    other = api.post(reverse("study-list"), _create_body(lab, "IDEM-2"), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert (
+        api.post(
+            reverse("study-list"), _create_body(lab), format="json", HTTP_IDEMPOTENCY_KEY=key
+        ).status_code
+        == 201
+    )
+    other = api.post(
+        reverse("study-list"), _create_body(lab, "IDEM-2"), format="json", HTTP_IDEMPOTENCY_KEY=key
+    )
     assert other.status_code == 422
     assert not Study.objects.filter(code="IDEM-2").exists()
 
@@ -107,7 +129,12 @@ def test_same_key_with_other_body_gets_422_when_reused(api, lab):
 @pytest.mark.django_db
 def test_failed_request_stores_no_key_when_validation_fails(api, lab):
     key = str(uuid.uuid4())
-    bad = api.post(reverse("study-list"), {"lab": lab.slug, "code": "", "title": "t"}, format="json", HTTP_IDEMPOTENCY_KEY=key)
+    bad = api.post(
+        reverse("study-list"),
+        {"lab": lab.slug, "code": "", "title": "t"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY=key,
+    )
     assert bad.status_code == 400
     assert not IdempotencyRecord.objects.filter(key=key).exists()
 
@@ -133,8 +160,13 @@ def test_concurrent_duplicate_gets_409_when_first_still_running(lab, scientist):
 
     def first_request():
         client = APIClient()
-        response = client.post(reverse("study-list"), _create_body(lab), format="json",
-                               HTTP_IDEMPOTENCY_KEY=key, HTTP_AUTHORIZATION=f"Token {raw}")
+        response = client.post(
+            reverse("study-list"),
+            _create_body(lab),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+            HTTP_AUTHORIZATION=f"Token {raw}",
+        )
         results["first"] = response.status_code
         connection.close()
 
@@ -145,8 +177,13 @@ def test_concurrent_duplicate_gets_409_when_first_still_running(lab, scientist):
         assert entered.wait(timeout=10)
         study_services.create_study = original
         client = APIClient()
-        second = client.post(reverse("study-list"), _create_body(lab), format="json",
-                             HTTP_IDEMPOTENCY_KEY=key, HTTP_AUTHORIZATION=f"Token {raw}")
+        second = client.post(
+            reverse("study-list"),
+            _create_body(lab),
+            format="json",
+            HTTP_IDEMPOTENCY_KEY=key,
+            HTTP_AUTHORIZATION=f"Token {raw}",
+        )
         results["second"] = second.status_code
         release.set()
         thread.join(timeout=20)
@@ -183,7 +220,9 @@ def test_personal_token_authenticates_and_revoked_token_refused(lab, scientist):
 def test_history_endpoint_lists_who_when_old_new_why(api, study):
     url = reverse("study-detail", args=[study.pk])
     etag = api.get(url)["ETag"]
-    api.patch(url, {"objective": "Sharper", "reason": "review comment"}, format="json", HTTP_IF_MATCH=etag)
+    api.patch(
+        url, {"objective": "Sharper", "reason": "review comment"}, format="json", HTTP_IF_MATCH=etag
+    )
     history = api.get(reverse("study-history", args=[study.pk])).json()
     assert [entry["action"] for entry in history] == ["insert", "update"]
     last = history[-1]
