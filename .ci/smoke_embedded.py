@@ -68,6 +68,11 @@ def main() -> int:
                 pass
             time.sleep(1)
         print(f"smoke: login page served {time.monotonic() - started:.1f} s after make run")
+        with urllib.request.urlopen(f"http://127.0.0.1:{PORT}/healthz", timeout=10) as response:
+            health = json.loads(response.read())
+        if health.get("status") != "ok":
+            raise SystemExit(f"smoke: /healthz is not ok: {health}")
+        print(f"smoke: /healthz {health}")
         job = subprocess.run(
             [sys.executable, "-m", "config.launcher", "manage", "run_self_test", "--timeout", "90"],
             cwd=ROOT,

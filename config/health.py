@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 
 
@@ -17,10 +18,13 @@ def check_database() -> str:
 
 
 def check_broker() -> str:
-    from config.celery import app
+    from kombu import Connection
 
+    transport_options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", {})
     try:
-        with app.connection_for_write() as conn:
+        with Connection(
+            settings.CELERY_BROKER_URL, connect_timeout=2, transport_options=transport_options
+        ) as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
     except Exception as error:
         return f"error: {type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"

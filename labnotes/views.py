@@ -32,6 +32,19 @@ def self_test(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def outbound_messages(request: HttpRequest) -> HttpResponse:
+    """Who was alerted of what: QA and lab admins see their labs' messages, others their own."""
+    from django.core.paginator import Paginator
+
+    from planner.selectors import list_outbound_messages_for_user
+
+    page = Paginator(list_outbound_messages_for_user(request.user), 50).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "labnotes/outbound_messages.html", {"page": page})
+
+
+@login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(list_jobs_for_user(request.user), pk=pk)
     template = "labnotes/_job_status.html" if request.htmx else "labnotes/job_detail.html"  # type: ignore[attr-defined]
