@@ -1,0 +1,1 @@
+"""Tests of the document renderers (no database): PDFs read back with poppler's pdftotext."""
