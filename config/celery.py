@@ -31,6 +31,10 @@ app.conf.update(
             "task": "planner.tasks.purge_delivered_broker_messages",
             "schedule": crontab(minute="*/15"),
         },
+        "verify-audit-trail": {
+            "task": "planner.tasks.verify_audit_trail_nightly",
+            "schedule": crontab(hour=2, minute=30),
+        },
         "send-outbound-messages": {
             "task": "planner.tasks.send_pending_outbound_messages",
             "schedule": 60.0,

@@ -5,8 +5,9 @@
   lives under ``var/postgres`` (kept between runs); for ``test`` in a throwaway directory.
 * Without ``CELERY_BROKER_URL`` the settings fall back to kombu's SQLAlchemy transport on the
   same PostgreSQL, so no broker server is needed either.
-* ``serve`` migrates, loads the demo when ``VIVOLOG_DEMO=1``, then runs web (gunicorn), a Celery
-  worker and beat, each in its own process group whose ids are written to
+* ``serve`` migrates (as the database owner), loads the demo when ``VIVOLOG_DEMO=1``,
+  provisions the runtime database role, then runs web (gunicorn), a Celery worker and beat as
+  that role, each in its own process group whose ids are written to
   ``var/run/processes.json``. Ctrl-C (SIGINT) or SIGTERM stops all of them, then PostgreSQL.
 
 This module must not import Django settings: it prepares the environment they are read from.
@@ -129,15 +130,42 @@ def manage(*args: str, check: bool = True) -> int:
     return result.returncode
 
 
+def runtime_role_environment() -> dict[str, str]:
+    """Provision the runtime database role (as the owner, after migrate) and return the
+    environment web, worker and beat run with: ``DATABASE_URL`` naming that role, which owns
+    no table and may only append to the audit trail. ``CELERY_BROKER_URL``, when derived
+    from the database, follows it.
+
+    ``VIVOLOG_RUNTIME_ROLE=0`` keeps everything on the owner role (not for real data).
+    """
+    env = dict(os.environ)
+    if os.environ.get("VIVOLOG_RUNTIME_ROLE", "1") == "0":
+        _say("VIVOLOG_RUNTIME_ROLE=0: web, worker and beat run as the database owner")
+        return env
+    result = subprocess.run(
+        [PYTHON, str(BASE_DIR / "manage.py"), "provision_runtime_role", "--print-url"],
+        cwd=BASE_DIR, capture_output=True, text=True,
+    )
+    if result.returncode != 0:
+        sys.stderr.write(result.stderr)
+        raise SystemExit("vivolog: could not provision the runtime database role (see above)")
+    env["DATABASE_URL"] = result.stdout.strip().splitlines()[-1]
+    _say("web, worker and beat connect as the runtime database role (audit tables: append only)")
+    return env
+
+
 class Processes:
     """Child processes, each leader of its own process group, stopped together."""
 
-    def __init__(self, record: Path) -> None:
+    def __init__(self, record: Path, env: dict[str, str] | None = None) -> None:
         self.record = record
+        self.env = env
         self.children: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, command: list[str]) -> None:
-        self.children[name] = subprocess.Popen(command, cwd=BASE_DIR, start_new_session=True)
+        self.children[name] = subprocess.Popen(
+            command, cwd=BASE_DIR, start_new_session=True, env=self.env
+        )
         self._write()
 
     def _write(self) -> None:
@@ -190,7 +218,8 @@ def serve(args: argparse.Namespace) -> int:
         manage("migrate", "--noinput", "-v", "0")
         if os.environ.get("VIVOLOG_DEMO") == "1":
             manage("load_demo")
-        processes = Processes(directory / "run" / "processes.json")
+        runtime_env = runtime_role_environment()
+        processes = Processes(directory / "run" / "processes.json", env=runtime_env)
         bind = f"{args.host}:{args.port}"
         processes.start(
             "web",
@@ -246,6 +275,10 @@ def serve(args: argparse.Namespace) -> int:
         _say(f"serving on http://{bind}/  (Ctrl-C stops web, worker, beat and the database)")
         if os.environ.get("VIVOLOG_DEMO") == "1":
             _say("demo logins (password for all: vivolog-demo): " + ", ".join(DEMO_USERS))
+            _say(
+                "director, qa and labadmin also need a TOTP code: demo secret "
+                "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or run: .venv/bin/python -m planner.security_demo"
+            )
         exit_code = 0
         while not stopping:
             crashed = processes.first_exit()
@@ -310,7 +343,17 @@ def main(argv: list[str] | None = None) -> int:
     test_parser.add_argument("pytest_args", nargs=argparse.REMAINDER)
     manage_parser = sub.add_parser("manage", help="manage.py on the embedded database")
     manage_parser.add_argument("manage_args", nargs=argparse.REMAINDER)
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after "test" or "manage" belongs to pytest or manage.py, options included
+    # (argparse would try to read a leading "-q" as its own option).
+    if argv and argv[0] in {"test", "manage"}:
+        rest = argv[1:]
+        if rest[:1] == ["--"]:
+            rest = rest[1:]
+        key = "pytest_args" if argv[0] == "test" else "manage_args"
+        args = argparse.Namespace(command=argv[0], **{key: rest})
+    else:
+        args = parser.parse_args(argv)
     handlers = {"serve": serve, "test": run_tests, "manage": run_manage}
     return handlers[args.command](args)
 

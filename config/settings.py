@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pghistory
+from csp.constants import NONCE
 
 from config.env import (
     ConfigError,
@@ -39,6 +41,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
+    "csp",
     "pgtrigger",
     "pghistory",
     "planner",
@@ -47,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "planner.audit.middleware.RequestIdMiddleware",
     "planner.api.limits.RequestSizeLimitMiddleware",
@@ -54,10 +61,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "planner.security.middleware.SessionSecurityMiddleware",
+    "planner.security.middleware.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "planner.audit.middleware.AuditContextMiddleware",
+    # Last, as django-axes asks: it turns a lockout raised during login into its response.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -74,6 +86,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "planner.context_processors.vivolog",
+                "csp.context_processors.nonce",
             ],
         },
     },
@@ -84,6 +97,11 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_int("VIVOLOG_DB_CONN_MAX_AGE", 60, mi
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Axes first: it refuses a locked-out user before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "planner.security.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -158,6 +176,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # `check --deploy` is the production-configuration gate; OpenAPI schema warnings belong to
+    # the API's own tests (`manage.py spectacular --validate --fail-on-warn`).
+    "ENABLE_DJANGO_DEPLOY_CHECK": False,
 }
 VIVOLOG_MAX_REQUEST_BYTES = env_int("VIVOLOG_MAX_REQUEST_BYTES", 20 * 1024 * 1024, minimum=1024)
 VIVOLOG_MAX_BULK_ROWS = env_int("VIVOLOG_MAX_BULK_ROWS", 10_000, minimum=1)
@@ -198,15 +219,70 @@ DEFAULT_FROM_EMAIL = env_str("VIVOLOG_FROM_EMAIL", "vivolog@localhost")
 EMAIL_HOST = env_str("VIVOLOG_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("VIVOLOG_EMAIL_PORT", 25, minimum=1)
 
-# --- Security ----------------------------------------------------------------------------------
+# --- Security (README "Security") ------------------------------------------------------------
+SECURE_COOKIES = env_bool("VIVOLOG_SECURE_COOKIES", default=False)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = env_bool("VIVOLOG_SECURE_COOKIES", default=False)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_SECURE = SECURE_COOKIES
+# The CSRF cookie stays readable by our script (static/js/vivolog.js sends it with htmx
+# requests); making it HttpOnly protects nothing (Django's CSRF docs), the session cookie is.
+# Idle and absolute session limits (SessionSecurityMiddleware); the cookie itself lives no
+# longer than the absolute limit.
+VIVOLOG_SESSION_IDLE_SECONDS = env_int("VIVOLOG_SESSION_IDLE_SECONDS", 30 * 60, minimum=60)
+VIVOLOG_SESSION_MAX_SECONDS = env_int("VIVOLOG_SESSION_MAX_SECONDS", 12 * 3600, minimum=60)
+if VIVOLOG_SESSION_MAX_SECONDS < VIVOLOG_SESSION_IDLE_SECONDS:
+    raise ConfigError("VIVOLOG_SESSION_MAX_SECONDS must be at least VIVOLOG_SESSION_IDLE_SECONDS")
+SESSION_COOKIE_AGE = VIVOLOG_SESSION_MAX_SECONDS
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env_bool("VIVOLOG_SSL_REDIRECT", default=False)
+# Behind a TLS-terminating proxy that sets X-Forwarded-Proto (compose, production).
+if env_bool("VIVOLOG_BEHIND_TLS_PROXY", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("VIVOLOG_HSTS_SECONDS", 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VIVOLOG_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("VIVOLOG_HSTS_PRELOAD", default=False)
+
+# Content Security Policy: same-origin everything, scripts only from our static files (or
+# with the per-response nonce), no inline script or style, no plugins, no framing.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", NONCE],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+
+# Second factor (TOTP, django-otp): members with these lab roles (and superusers) must verify
+# a TOTP code after the password. Narrowing it is for development only (check --deploy warns).
+VIVOLOG_OTP_REQUIRED_ROLES = tuple(
+    env_list("VIVOLOG_OTP_REQUIRED_ROLES", "study_director,qa,lab_admin")
+)
+OTP_TOTP_ISSUER = env_str("VIVOLOG_OTP_ISSUER", "Vivolog")
+OTP_TOTP_THROTTLE_FACTOR = 1
+
+# Login lockout (django-axes): after VIVOLOG_LOGIN_FAILURE_LIMIT failures, a username is locked
+# (from anywhere) and so is the (IP address, username) pair, for VIVOLOG_LOCKOUT_MINUTES.
+AXES_FAILURE_LIMIT = env_int("VIVOLOG_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env_int("VIVOLOG_LOCKOUT_MINUTES", 15, minimum=1))
+AXES_LOCKOUT_PARAMETERS = ["username", ["ip_address", "username"]]
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
+# The peer address only: a client-supplied X-Forwarded-For must not pick its own lockout key.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 LOGGING = {
     "version": 1,
@@ -214,5 +290,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VIVOLOG_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        "axes": {"level": "WARNING"},
+        # WeasyPrint narrates every rendering step at INFO; keep its warnings only.
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+        "vivolog.security": {"level": "INFO"},
+    },
 }

@@ -7,10 +7,12 @@ from planner.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("accounts/second-factor/", include("planner.security.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
     path("api/v1/", include("planner.api.urls")),
+    path("api/v1/", include("labnotes.api.urls")),
     path("", include("labnotes.urls")),
     path("", include("planner.urls")),
 ]

@@ -1,8 +1,125 @@
-"""labnotes' part of the demo (runs, animals, records arrive with later issues)."""
+"""labnotes' part of the demo: a randomized CT26 run with cages, tumours, staging readings and
+today's tasks — written through the same services the pages and the API use."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from typing import Any
 
-def load_demo(planner_result: dict[str, object]) -> None:
-    """Nothing recorded yet in the demo: the runs issue adds a randomized run here."""
-    return None
+import numpy as np
+from django.db import transaction
+from django.utils import timezone
+
+from labnotes.models import StudyRun
+from labnotes.services import animals as animal_services
+from labnotes.services.measurements import record_measurement
+from labnotes.services.randomization import apply_randomization, preview_randomization
+from labnotes.services.runs import start_study_run
+from planner.audit import ClientKind, audit_context
+from planner.models import Study, StudyStatus
+
+logger = logging.getLogger(__name__)
+
+DEMO_RUN_CODE = "RUN-1"
+DEMO_SEED = 20240607
+CAGE_SIZE = 4
+EXTRA_ANIMALS = 4  # received but never enrolled: their tumours did not take
+
+
+def load_demo(planner_result: dict[str, object]) -> StudyRun | None:
+    """Ensure the CT26 design has a randomized run (idempotent: an existing run is kept).
+
+    Day 0 is a week ago, so the animals are randomized today (study day 7) and today's list
+    holds the first doses and readings. Every animal the design plans (arms plus satellites)
+    gets a tumour in the eligibility window; a few extras stay below it and are not enrolled.
+    """
+    study = planner_result.get("study")
+    users: Any = planner_result.get("users")
+    if not isinstance(study, Study) or not users:
+        return None
+    existing = StudyRun.objects.filter(study=study, code=DEMO_RUN_CODE).first()
+    if existing is not None:
+        return existing
+    if study.status not in (StudyStatus.APPROVED, StudyStatus.ACTIVE) or not study.arms.exists():
+        logger.warning("demo: %s is not an approved design with arms; no run loaded", study.code)
+        return None
+    with transaction.atomic(), audit_context(client=ClientKind.COMMAND, reason="demo data"):
+        return _build_run(study, users)
+
+
+def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
+    lab = study.lab
+    technician, scientist, director = users["tech_measure"], users["scientist"], users["director"]
+    today = lab.local_date(timezone.now())
+    run = start_study_run(
+        study=study, code=DEMO_RUN_CODE, day0=today - dt.timedelta(days=7), started_by=director
+    )
+    planned = sum(
+        arm.planned_n + sum(s.n for s in arm.satellites.all()) for arm in study.arms.all()
+    )
+    total = planned + EXTRA_ANIMALS
+    rows = [
+        {
+            "tag": f"{number:04d}",
+            "sex": "female",
+            "arrival_weight_g": f"{18 + (number % 7) * 0.4:.1f}",
+            "date_of_birth": (today - dt.timedelta(days=60)).isoformat(),
+        }
+        for number in range(1, total + 1)
+    ]
+    received = run.day0 - dt.timedelta(days=7)
+    animals = animal_services.register_animals(
+        run=run, rows=rows, registered_by=technician, received_on=received
+    )
+    for index in range(0, total, CAGE_SIZE):
+        number = index // CAGE_SIZE + 1
+        cage = animal_services.create_cage(
+            lab=lab,
+            run=run,
+            label=f"C{number:02d}",
+            capacity=5,
+            room="Room 2.14",
+            rack="A",
+            position=f"{'ABCD'[(number - 1) // 6]}{(number - 1) % 6 + 1}",
+            created_by=technician,
+        )
+        animal_services.move_animals(
+            animals=animals[index : index + CAGE_SIZE],
+            cage=cage,
+            moved_by=technician,
+            reason="arrival",
+            moved_on=received,
+        )
+    rng = np.random.default_rng(DEMO_SEED)
+    taken_at = timezone.now() - dt.timedelta(hours=2)
+    for position, animal in enumerate(animals):
+        implantation = animal_services.record_implantation(
+            animal=animal,
+            site="right flank",
+            implanted_on=run.day0,
+            cells=500_000,
+            operator=technician,
+            viability_percent=96,
+            passage=5,
+        )
+        target = rng.uniform(82, 118) if position < planned else rng.uniform(20, 60)
+        width = round(float((2 * target / 1.3) ** (1 / 3)), 2)
+        record_measurement(
+            tumour=implantation.tumour,
+            length_mm=round(width * 1.3, 2),
+            width_mm=width,
+            taken_at=taken_at,
+            operator=technician,
+            instrument="USB caliper 1",
+        )
+        record_measurement(
+            animal=animal,
+            weight_g=round(float(rng.uniform(18.0, 21.5)), 2),
+            taken_at=taken_at,
+            operator=technician,
+            instrument="Balance 2",
+        )
+    batch = preview_randomization(run=run, requested_by=scientist, seed=DEMO_SEED)
+    apply_randomization(batch=batch, applied_by=scientist)
+    return run

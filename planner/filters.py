@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import django_filters
 
-from planner.models import Study, StudyStatus
+from planner.domain.protocol_parameters import KIND_CHOICES
+from planner.models import (
+    Amendment,
+    AmendmentStatus,
+    EthicsProtocol,
+    ProtocolTemplate,
+    Study,
+    StudyStatus,
+)
 
 
 class StudyFilterSet(django_filters.FilterSet):
@@ -19,3 +27,37 @@ class StudyFilterSet(django_filters.FilterSet):
         from django.db.models import Q
 
         return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value))
+
+
+class ProtocolTemplateFilterSet(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(choices=KIND_CHOICES)
+    retired = django_filters.BooleanFilter(
+        field_name="retired_at", lookup_expr="isnull", exclude=True, label="Retired"
+    )
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search name")
+
+    class Meta:
+        model = ProtocolTemplate
+        fields = ["kind", "retired", "q"]
+
+
+class EthicsProtocolFilterSet(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search number or title")
+
+    class Meta:
+        model = EthicsProtocol
+        fields = ["q"]
+
+    def search(self, queryset, name, value):  # type: ignore[no-untyped-def]
+        from django.db.models import Q
+
+        return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
+
+
+class AmendmentFilterSet(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=AmendmentStatus.choices)
+    study = django_filters.NumberFilter(field_name="study_id")
+
+    class Meta:
+        model = Amendment
+        fields = ["status", "study"]

@@ -13,7 +13,20 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from planner.models import Lab, Membership, OutboundMessage, Role, Study, StudyMember
+from planner.models import (
+    Amendment,
+    Arm,
+    EthicsProtocol,
+    Lab,
+    Membership,
+    OutboundMessage,
+    ProtocolTemplate,
+    ProtocolVersion,
+    RegimenItem,
+    Role,
+    Study,
+    StudyMember,
+)
 
 UserLike = AbstractBaseUser | AnonymousUser
 
@@ -82,4 +95,69 @@ def list_outbound_messages_for_user(user: UserLike) -> QuerySet[OutboundMessage]
 
     return OutboundMessage.objects.filter(Q(lab_id__in=overseen) | Q(recipient=user)).select_related(
         "recipient", "lab"
+    )
+
+
+# -- protocol library, ethics, calendar and design parts ------------------------------------
+
+
+def list_protocol_templates_for_user(user: UserLike) -> QuerySet[ProtocolTemplate]:
+    if not user.is_authenticated:
+        return ProtocolTemplate.objects.none()
+    return ProtocolTemplate.objects.filter(lab__in=list_labs_for_user(user)).select_related("lab")
+
+
+def list_protocol_versions_for_user(user: UserLike) -> QuerySet[ProtocolVersion]:
+    if not user.is_authenticated:
+        return ProtocolVersion.objects.none()
+    return ProtocolVersion.objects.filter(
+        template__lab__in=list_labs_for_user(user)
+    ).select_related("template", "template__lab")
+
+
+def list_ethics_protocols_for_user(user: UserLike) -> QuerySet[EthicsProtocol]:
+    if not user.is_authenticated:
+        return EthicsProtocol.objects.none()
+    return EthicsProtocol.objects.filter(lab__in=list_labs_for_user(user)).prefetch_related(
+        "approvals"
+    )
+
+
+def list_allocation_studies_for_user(user: UserLike) -> QuerySet[Study]:
+    """Studies whose allocation (arm labels, regimens) the user may see: open studies of the
+    user's labs, and blinded ones where the user is an unblinded member."""
+    if not user.is_authenticated:
+        return Study.objects.none()
+    from django.db.models import Q
+
+    unblinded = StudyMember.objects.filter(user=user, unblinded=True).values("study")
+    return list_studies_for_user(user).filter(Q(blinded=False) | Q(pk__in=unblinded))
+
+
+def list_arms_for_user(user: UserLike) -> QuerySet[Arm]:
+    """Arms with their labels: only where the user sees the allocation."""
+    return Arm.objects.filter(study__in=list_allocation_studies_for_user(user)).select_related(
+        "study", "study__lab"
+    )
+
+
+def list_regimen_items_for_user(user: UserLike) -> QuerySet[RegimenItem]:
+    return RegimenItem.objects.filter(
+        arm__study__in=list_allocation_studies_for_user(user)
+    ).select_related("arm", "arm__study", "protocol_version", "protocol_version__template")
+
+
+def list_amendments_for_user(user: UserLike) -> QuerySet[Amendment]:
+    return Amendment.objects.filter(study__in=list_studies_for_user(user)).select_related(
+        "study", "study__lab"
+    )
+
+
+def arms_for_display(user: UserLike, study: Study) -> QuerySet[Arm]:
+    """The study's arms in an order that reveals nothing to a blinded viewer (by code)."""
+    arms = study.arms.prefetch_related(
+        "regimen_items__protocol_version__template", "satellites"
+    )
+    return arms.order_by("order", "pk") if user_sees_allocation(user, study) else arms.order_by(
+        "code"
     )

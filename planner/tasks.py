@@ -54,3 +54,16 @@ def purge_delivered_broker_messages() -> int:
             [cutoff.replace(tzinfo=None)],
         )
         return cursor.rowcount
+
+
+@shared_task
+def verify_audit_trail_nightly() -> bool:
+    """Beat, nightly: verify the audit chain and trail; the result (and the chain head) goes
+    to the security log and the ``vivolog.security`` logger. Read-only, so safe to repeat.
+
+    Not an ``AuditedTask``: it writes no audited rows, and the verifier opens its own
+    REPEATABLE READ transaction.
+    """
+    from planner.services.security import run_audit_verification
+
+    return run_audit_verification(log=True).ok

@@ -14,9 +14,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from planner.audit.history import history_for
 from planner.audit.search import entries, export_csv, record_type_choices, search_audit_events
+from planner.context_processors import AUDIT_ROLES
 from planner.filters import StudyFilterSet
 from planner.forms import AuditSearchForm, StudyCreateForm, StudyEditForm
-from planner.models import Role
 from planner.selectors import (
     get_current_lab,
     list_labs_for_user,
@@ -88,15 +88,6 @@ def study_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def study_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
-    return render(
-        request, "planner/study_detail.html",
-        {"study": study, "roles": roles_in_lab(request.user, study.lab)},
-    )
-
-
-@login_required
 @require_http_methods(["GET", "POST"])
 def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
@@ -155,7 +146,6 @@ def object_history(request: HttpRequest, app_label: str, model_name: str, pk: in
     )
 
 
-AUDIT_ROLES = {Role.QA, Role.LAB_ADMIN, Role.STUDY_DIRECTOR}
 
 
 @login_required

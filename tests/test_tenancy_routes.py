@@ -18,7 +18,19 @@ from django.urls.resolvers import RoutePattern
 
 from labnotes.models import BackgroundJob
 from labnotes.models.jobs import JobKind
-from planner.models import Lab, Membership, OutboundMessage, Study, StudyMember
+from planner.models import (
+    Amendment,
+    Arm,
+    EthicsProtocol,
+    Lab,
+    Membership,
+    OutboundMessage,
+    ProtocolTemplate,
+    ProtocolVersion,
+    RegimenItem,
+    Study,
+    StudyMember,
+)
 from tests.factories import TEST_PASSWORD
 
 # Page routes taking ids: URL name → function(objects) → kwargs for an object of lab A.
@@ -27,7 +39,55 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "study_edit": lambda objs: {"pk": objs[Study].pk},
     "job_detail": lambda objs: {"pk": objs[BackgroundJob].pk},
     "object_history": lambda objs: {"app_label": "planner", "model_name": "study", "pk": objs[Study].pk},
+    "study_design_edit": lambda objs: {"pk": objs[Study].pk},
+    "study_add_arm": lambda objs: {"pk": objs[Study].pk},
+    "study_set_procedure": lambda objs: {"pk": objs[Study].pk},
+    "study_transition": lambda objs: {"pk": objs[Study].pk, "name": "approve"},
+    "study_clone": lambda objs: {"pk": objs[Study].pk},
+    "study_preview": lambda objs: {"pk": objs[Study].pk},
+    "study_amendments": lambda objs: {"pk": objs[Study].pk},
+    "amendment_decide": lambda objs: {"pk": objs[Amendment].pk, "decision": "approve"},
+    "arm_remove": lambda objs: {"pk": objs[Arm].pk},
+    "arm_add_regimen_item": lambda objs: {"pk": objs[Arm].pk},
+    "arm_add_satellite": lambda objs: {"pk": objs[Arm].pk},
+    "regimen_item_remove": lambda objs: {"pk": objs[RegimenItem].pk},
+    "protocol_detail": lambda objs: {"pk": objs[ProtocolTemplate].pk},
+    "protocol_new_version": lambda objs: {"pk": objs[ProtocolTemplate].pk},
+    "protocol_clone": lambda objs: {"pk": objs[ProtocolTemplate].pk},
+    "protocol_retire": lambda objs: {"pk": objs[ProtocolTemplate].pk},
+    "protocol_version_edit": lambda objs: {"pk": objs[ProtocolVersion].pk},
+    "protocol_version_release": lambda objs: {"pk": objs[ProtocolVersion].pk},
+    "protocol_version_diff": lambda objs: {"pk": objs[ProtocolVersion].pk},
+    # run pages (labnotes)
+    "study_runs": lambda objs: {"pk": objs[Study].pk},
+    "study_unblind": lambda objs: {"pk": objs[Study].pk},
+    "run_detail": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "animal_register": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_cages": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_staging": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_randomize": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_worksheet": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_worksheet_pdf": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_cage_cards": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_animal_labels": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "animal_detail": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "animal_exclude": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "animal_unblind": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "cage_detail": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
+    "cage_move": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
+    "cage_split": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
+    "cage_card": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
+    "batch_detail": lambda objs: {"pk": _run_obj(objs, "RandomizationBatch").pk},
+    "batch_apply": lambda objs: {"pk": _run_obj(objs, "RandomizationBatch").pk},
+    "batch_void": lambda objs: {"pk": _run_obj(objs, "RandomizationBatch").pk},
+    "task_complete": lambda objs: {"pk": _run_obj(objs, "Task").pk},
+    # a feed token nobody holds: the feed must answer 404 (calendar apps do not log in)
+    "calendar_feed": lambda objs: {"token": "not-a-feed-token"},
 }
+
+
+def _run_obj(objs: dict[type, Any], name: str) -> Any:
+    return next(value for key, value in objs.items() if key.__name__ == name)
 # Routes with ids that are not lab data (Django admin and auth internals).
 IGNORED_PREFIXES = ("admin:", "password_reset_confirm")
 
@@ -59,9 +119,29 @@ def lab_a_objects(lab, scientist) -> dict[type, Any]:
         lab=lab, recipient=scientist, to_address="a@example.org", subject="Lab A alert",
         body="secret", reason="test",
     )
+    template = ProtocolTemplate.objects.create(
+        lab=lab, name="Lab A dosing", kind="dosing", created_by=scientist
+    )
+    version = ProtocolVersion.objects.create(template=template, number=1, created_by=scientist)
+    ethics = EthicsProtocol.objects.create(
+        lab=lab, number="SECRET-A-ETH", title="Lab A ethics", approved_on="2024-01-01",
+        expires_on="2099-01-01",
+    )
+    arm = Arm.objects.create(study=study, label="Lab A arm", code="A", planned_n=5)
+    item = RegimenItem.objects.create(
+        arm=arm, protocol_version=version, agent="secret", dose=1, dose_basis="fixed_per_animal",
+        route="IP", schedule="once on day 7",
+    )
+    amendment = Amendment.objects.create(
+        study=study, number=1, reason="Lab A amendment", effective_date="2025-01-01",
+        scope="runs", proposed_by=scientist,
+    )
     return {
         Lab: lab, Study: study, StudyMember: member, BackgroundJob: job, OutboundMessage: message,
         Membership: Membership.objects.get(user=scientist, lab=lab),
+        ProtocolTemplate: template, ProtocolVersion: version, EthicsProtocol: ethics, Arm: arm,
+        RegimenItem: item, Amendment: amendment,
+        **_lab_a_run_objects(lab, scientist, study, arm),
     }
 
 
@@ -138,3 +218,48 @@ def test_admin_hides_lab_a_rows_when_staff_member_of_lab_b(lab_a_objects, outsid
     detail = client.get(f"/admin/planner/study/{lab_a_objects[Study].pk}/change/")
     assert detail.status_code in {302, 404}
     assert b"SECRET-A" not in detail.content
+
+
+def _lab_a_run_objects(lab: Any, scientist: Any, study: Any, arm: Any) -> dict[type, Any]:
+    """One of each labnotes run model in lab A (written directly: this test is about reading)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from labnotes.models import (
+        Animal, Cage, CageAssignment, Measurement, RandomizationBatch, StudyRun, Task, Tumour,
+        Unblinding,
+    )
+    from planner.models import ProcedureRole, StudyProcedure
+
+    run = StudyRun.objects.create(study=study, code="SECRET-A-RUN", day0=dt.date(2025, 1, 6),
+                                  created_by=scientist)
+    cage = Cage.objects.create(lab=lab, run=run, label="SECRET-A-CAGE")
+    animal = Animal.objects.create(run=run, tag="0001", sex="female", received_on=run.day0,
+                                   registered_by=scientist, arm=arm, treatment_start_date=run.day0)
+    CageAssignment.objects.create(animal=animal, cage=cage, from_date=run.day0)
+    tumour = Tumour.objects.create(animal=animal, site="right flank")
+    reading = Measurement.objects.create(
+        kind="caliper", animal=animal, tumour=tumour, length_mm=6, width_mm=5, volume_mm3=75,
+        formula="half_length_width_squared", operator=scientist, recorded_by=scientist,
+        taken_at=timezone.now(), study_day=1,
+    )
+    batch = RandomizationBatch.objects.create(
+        run=run, number=1, method="simple", seed=1, numpy_version="2", bit_generator="PCG64",
+        inputs={}, allocation=[], balance={}, randomized_on=run.day0, previewed_by=scientist,
+    )
+    caliper = ProtocolTemplate.objects.create(lab=lab, name="Lab A caliper",
+                                              kind="caliper_measurement", created_by=scientist)
+    procedure = StudyProcedure.objects.create(
+        study=study, role=ProcedureRole.CALIPER_MEASUREMENT,
+        protocol_version=ProtocolVersion.objects.create(template=caliper, number=1,
+                                                        created_by=scientist),
+    )
+    task = Task.objects.create(run=run, animal=animal, kind="measure", procedure=procedure,
+                               occurrence=1, study_day=1, nominal_date=run.day0)
+    unblinding = Unblinding.objects.create(study=study, scope="animal", animal=animal,
+                                           performed_by=scientist, reason="vet")
+    return {
+        StudyRun: run, Cage: cage, Animal: animal, Tumour: tumour, Measurement: reading,
+        RandomizationBatch: batch, Task: task, Unblinding: unblinding,
+    }

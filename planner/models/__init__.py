@@ -2,6 +2,7 @@ from planner.models.calendar import Closure, Holiday
 from planner.models.ethics import EthicsApproval, EthicsProtocol, Severity
 from planner.models.platform import IdempotencyRecord, OutboundMessage, OutboundStatus
 from planner.models.protocols import ProtocolTemplate, ProtocolVersion, ProtocolVersionStatus
+from planner.models.security import AuditChainLink, SecurityEvent, SecurityEventKind
 from planner.models.studies import (
     Amendment,
     AmendmentScope,
@@ -23,6 +24,7 @@ __all__ = [
     "AmendmentScope",
     "AmendmentStatus",
     "Arm",
+    "AuditChainLink",
     "Closure",
     "EthicsApproval",
     "EthicsProtocol",
@@ -40,6 +42,8 @@ __all__ = [
     "RegimenItem",
     "Role",
     "SatelliteCohort",
+    "SecurityEvent",
+    "SecurityEventKind",
     "Severity",
     "Sex",
     "Study",

@@ -72,6 +72,12 @@ class Study(VersionedModel):
         blank=True,
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    ethics_amendment_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="The ethics committee's amendment number that allows endpoint limits looser "
+        "than the approved protocol's.",
+    )
 
     class Meta:
         ordering = ["code"]

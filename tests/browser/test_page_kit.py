@@ -129,7 +129,9 @@ def test_components_page_shows_every_piece_when_signed_in(
     assert page.url == f"{live_server.url}/components/"
 
     nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Components")).to_have_attribute("aria-current", "page")
+    expect(nav.get_by_role("link", name="Today")).to_be_visible()
+    expect(nav.get_by_role("link", name="Audit trail")).to_have_count(0)
+    expect(page.get_by_role("contentinfo").get_by_role("link", name="Page kit")).to_be_visible()
     expect(nav.get_by_role("button", name="Log out")).to_be_visible()
     expect(nav).to_contain_text(technician.get_username())
     expect(nav.get_by_role("link", name="Admin")).to_have_count(0)

@@ -27,8 +27,13 @@ def _run(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env["DATABASE_URL"] = "postgresql://postgres@127.0.0.1:1/unreachable"
     env["CELERY_BROKER_URL"] = "redis://127.0.0.1:1/0"
     return subprocess.run(
-        [sys.executable, "manage.py", "analyze", *args], cwd=REPO_ROOT, env=env,
-        capture_output=True, text=True, timeout=60, check=False,
+        [sys.executable, "manage.py", "analyze", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
 
 
@@ -40,8 +45,12 @@ def test_analyze_prints_same_json_as_module_when_database_unreachable(tmp_path):
     via_manage = json.loads(result.stdout)
     module = subprocess.run(
         [sys.executable, "-m", "labnotes.analysis", "survival", "--input", str(data)],
-        cwd=REPO_ROOT, env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
-        capture_output=True, text=True, timeout=60, check=True,
+        cwd=REPO_ROOT,
+        env={k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     assert via_manage == json.loads(module.stdout)
     medians = {group["group"]: group["median_days"] for group in via_manage["groups"]}

@@ -12,10 +12,16 @@ from tests.factories import TEST_PASSWORD
 
 
 @pytest.mark.worker
-def test_message_is_sent_by_worker_and_recorded_when_queued(celery_worker_process, lab, scientist, qa_user):
+def test_message_is_sent_by_worker_and_recorded_when_queued(
+    celery_worker_process, lab, scientist, qa_user
+):
     message = queue_message(
-        lab=lab, recipient=scientist, subject="Endpoint reached: cage 3",
-        body="Animal 0042 reached 2000 mm3.", reason="endpoint alert", related_object="animal 0042",
+        lab=lab,
+        recipient=scientist,
+        subject="Endpoint reached: cage 3",
+        body="Animal 0042 reached 2000 mm3.",
+        reason="endpoint alert",
+        related_object="animal 0042",
     )
     assert message.status == OutboundStatus.PENDING
 
@@ -55,5 +61,7 @@ def test_technician_sees_only_own_messages_when_listing(lab, scientist, technici
     queue_message(lab=lab, recipient=technician, subject="for technician", body="b", reason="r")
     client = Client()
     assert client.login(username=technician.username, password=TEST_PASSWORD)
-    subjects = [row["subject"] for row in client.get("/api/v1/outbound-messages/").json()["results"]]
+    subjects = [
+        row["subject"] for row in client.get("/api/v1/outbound-messages/").json()["results"]
+    ]
     assert subjects == ["for technician"]

@@ -18,7 +18,10 @@ class Command(BaseCommand):
 
             labnotes_demo = import_module("labnotes.demo")
             labnotes_demo.load_demo(result)
+        users = result["users"]
+        assert isinstance(users, dict)
         self.stdout.write(
             f"demo version {result['version']} loaded: lab '{result['lab']}', users "
-            f"{', '.join(result['users'])} (password {DEMO_PASSWORD})"
+            f"{', '.join(users)} (password {DEMO_PASSWORD})"
         )
+        self.stdout.write(str(result["second_factor"]))
