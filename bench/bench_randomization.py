@@ -55,9 +55,11 @@ def main() -> None:
         table = balance_table(cohort, allocation.arm, N_ARMS)
         worst_smd.append(max(v for v in table.largest_smd.values() if v is not None))
     median = statistics.median(timings)
-    print(f"balance randomization, {N_ANIMALS} animals -> {N_ARMS} arms, volume + weight, "
-          f"{DEFAULT_CANDIDATES} candidates + up to {DEFAULT_REFINE_ROUNDS} swap rounds, "
-          f"numpy {np.__version__}")
+    print(
+        f"balance randomization, {N_ANIMALS} animals -> {N_ARMS} arms, volume + weight, "
+        f"{DEFAULT_CANDIDATES} candidates + up to {DEFAULT_REFINE_ROUNDS} swap rounds, "
+        f"numpy {np.__version__}"
+    )
     print(f"{'figure':<34}{'value':>12}")
     print(f"{'runs':<34}{args.repeats:>12d}")
     print(f"{'median wall time (s)':<34}{median:>12.3f}")

@@ -42,8 +42,12 @@ def measure(arms: int, animals: int, time_points: int) -> dict[str, float]:
 
     names = arm_names(arms)
     synergy = SynergyArms(*names) if arms == 4 else None
-    study = synthetic_study(arm_names=names, animals_per_arm=animals, time_points=time_points,
-                            options=AnalysisOptions(tgi_definition="delta", synergy_arms=synergy))
+    study = synthetic_study(
+        arm_names=names,
+        animals_per_arm=animals,
+        time_points=time_points,
+        options=AnalysisOptions(tgi_definition="delta", synergy_arms=synergy),
+    )
     steps: dict[str, float] = {}
     cpu_start = time.process_time()
     start = time.perf_counter()
@@ -67,8 +71,10 @@ def measure(arms: int, animals: int, time_points: int) -> dict[str, float]:
 
 
 def main() -> int:
-    print(f"load average before: {os.getloadavg()[0]:.2f} (2-core machine; wall times grow "
-          "with other processes' load, CPU seconds do not)")
+    print(
+        f"load average before: {os.getloadavg()[0]:.2f} (2-core machine; wall times grow "
+        "with other processes' load, CPU seconds do not)"
+    )
     measure(4, 4, 6)  # warm-up: imports and font loading are not part of a report
     rows: list[tuple[str, int, dict[str, float], float | None]] = []
     cases = [
@@ -78,24 +84,30 @@ def main() -> int:
         ("10 x 15 x 30", 10, 15, 30, LARGE_TARGET_SECONDS),
     ]
     failed = False
-    print(f"{'case':<18}{'animals':>8}{'results':>9}{'html':>7}{'pdf':>7}{'xlsx':>7}"
-          f"{'bundle':>8}{'total s':>9}{'cpu s':>7}{'target':>8}{'ratio':>7}")
+    print(
+        f"{'case':<18}{'animals':>8}{'results':>9}{'html':>7}{'pdf':>7}{'xlsx':>7}"
+        f"{'bundle':>8}{'total s':>9}{'cpu s':>7}{'target':>8}{'ratio':>7}"
+    )
     for name, arms, animals, points, target in cases:
         steps = measure(arms, animals, points)
         ratio = steps["total"] / target if target else None
         failed |= ratio is not None and ratio > 1.0
         rows.append((name, arms * animals, steps, ratio))
-        print(f"{name:<18}{arms * animals:>8}{steps['results']:>9.2f}{steps['html']:>7.2f}"
-              f"{steps['pdf']:>7.2f}{steps['xlsx']:>7.2f}{steps['bundle']:>8.2f}"
-              f"{steps['total']:>9.2f}{steps['cpu']:>7.2f}"
-              f"{(f'{target:.0f}' if target else '-'):>8}"
-              f"{(f'{ratio:.2f}' if ratio is not None else '-'):>7}")
+        print(
+            f"{name:<18}{arms * animals:>8}{steps['results']:>9.2f}{steps['html']:>7.2f}"
+            f"{steps['pdf']:>7.2f}{steps['xlsx']:>7.2f}{steps['bundle']:>8.2f}"
+            f"{steps['total']:>9.2f}{steps['cpu']:>7.2f}"
+            f"{(f'{target:.0f}' if target else '-'):>8}"
+            f"{(f'{ratio:.2f}' if ratio is not None else '-'):>7}"
+        )
     scaling = [(n, steps["total"]) for name, n, steps, _ in rows if name.startswith("10 x")]
     base_n, base_t = scaling[0]
     print("\nscaling at 10 arms x 30 time points (linear growth means time ratio <= animal ratio)")
     for n, seconds in scaling:
-        print(f"  {n:>4} animals: {seconds:6.2f} s, {1000 * seconds / n:6.1f} ms/animal, "
-              f"animals x{n / base_n:.1f} -> time x{seconds / base_t:.2f}")
+        print(
+            f"  {n:>4} animals: {seconds:6.2f} s, {1000 * seconds / n:6.1f} ms/animal, "
+            f"animals x{n / base_n:.1f} -> time x{seconds / base_t:.2f}"
+        )
         failed |= seconds / base_t > 1.15 * n / base_n
     return 1 if failed else 0
 

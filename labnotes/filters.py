@@ -15,7 +15,7 @@ from labnotes.models import (
 )
 
 
-class AnimalFilterSet(django_filters.FilterSet):
+class AnimalFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     run = django_filters.NumberFilter(field_name="run_id")
     status = django_filters.ChoiceFilter(choices=AnimalStatus.choices)
     arm_code = django_filters.CharFilter(field_name="arm__code")
@@ -35,7 +35,7 @@ class AnimalFilterSet(django_filters.FilterSet):
         fields = ["run", "status", "arm_code", "cage", "randomized"]
 
 
-class MeasurementFilterSet(django_filters.FilterSet):
+class MeasurementFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     run = django_filters.NumberFilter(field_name="animal__run_id")
     animal = django_filters.NumberFilter(field_name="animal_id")
     tumour = django_filters.NumberFilter(field_name="tumour_id")
@@ -47,7 +47,7 @@ class MeasurementFilterSet(django_filters.FilterSet):
         fields = ["run", "animal", "tumour", "kind", "study_day"]
 
 
-class TaskFilterSet(django_filters.FilterSet):
+class TaskFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     run = django_filters.NumberFilter(field_name="run_id")
     animal = django_filters.NumberFilter(field_name="animal_id")
     date = django_filters.DateFilter(field_name="task_date")

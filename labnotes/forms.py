@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -56,7 +56,8 @@ class RegisterAnimalsForm(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        # Form.clean() returns cleaned_data (typed as optional in django-stubs).
+        data = cast(dict[str, Any], super().clean())
         if not (data.get("tags") or "").strip() and not data.get("file"):
             raise ValidationError("Paste tags or choose a file.")
         return data
@@ -149,7 +150,8 @@ class StagingEntryForm(forms.Form):
         self.fields["weight_g"].unit = "g"  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        # Form.clean() returns cleaned_data (typed as optional in django-stubs).
+        data = cast(dict[str, Any], super().clean())
         length, width = data.get("length_mm"), data.get("width_mm")
         if (length is None) != (width is None):
             raise ValidationError("Enter both length and width, or neither.")

@@ -372,7 +372,7 @@ def list_run_animals_for_user(user: UserLike, run: StudyRun) -> QuerySet[Animal]
     return (
         list_animals_for_user(user)
         .filter(run=run)
-        .order_by("cage_room", "cage_rack", "cage_label", "tag")  # type: ignore[misc]
+        .order_by("cage_room", "cage_rack", "cage_label", "tag")
     )
 
 

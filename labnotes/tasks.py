@@ -9,7 +9,7 @@ from labnotes.models.jobs import JobKind
 from planner.audit.tasks import AuditedTask
 
 
-@shared_task(base=AuditedTask, acks_late=True, reject_on_worker_lost=True)
+@shared_task(base=AuditedTask, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery is untyped
 def run_background_job(job_id: int, requested_by_user_id: int | None = None) -> None:
     from labnotes.services import jobs
 

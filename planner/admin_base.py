@@ -15,7 +15,7 @@ class ScopedAdminMixin:
     """Staff who are not superusers see only their own labs' rows."""
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        queryset = super().get_queryset(request)  # type: ignore[misc]
+        queryset: QuerySet[Any] = super().get_queryset(request)  # type: ignore[misc]
         if request.user.is_superuser:
             return queryset
         scoped = scoped_queryset(queryset.model, request.user)

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from planner.audit import ClientKind, audit_context
@@ -27,13 +27,13 @@ from planner.models import (
     StudyMember,
     StudyStatus,
 )
+from planner.security_demo import ensure_demo_second_factor
 from planner.services import design, lifecycle, protocols, tenancy
 from planner.services import ethics as ethics_services
-from planner.security_demo import ensure_demo_second_factor
 from planner.services import studies as study_services
 
 DEMO_VERSION = 2
-DEMO_PASSWORD = "vivolog-demo"
+DEMO_PASSWORD = "vivolog-demo"  # noqa: S105  (documented shared password of the demo data set)
 DEMO_LAB_SLUG = "demo"
 
 DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
@@ -54,8 +54,8 @@ def ensure_lab() -> Lab:
     )
 
 
-def ensure_users(lab: Lab) -> dict[str, AbstractBaseUser]:
-    users: dict[str, AbstractBaseUser] = {}
+def ensure_users(lab: Lab) -> dict[str, User]:
+    users: dict[str, User] = {}
     user_model = get_user_model()
     for username, full_name, role, _note in DEMO_USERS:
         user = user_model.objects.filter(username=username).first()
@@ -75,7 +75,7 @@ def ensure_users(lab: Lab) -> dict[str, AbstractBaseUser]:
     return users
 
 
-def ensure_ct26_study(lab: Lab, users: dict[str, AbstractBaseUser]) -> Study:
+def ensure_ct26_study(lab: Lab, users: dict[str, User]) -> Study:
     study = Study.objects.filter(lab=lab, code="CT26-IL12-CPA").first()
     if study is None:
         study = study_services.create_study(
@@ -214,9 +214,7 @@ DEMO_LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
 ETHICS_NUMBER = "DEMO-2024-017"
 
 
-def ensure_protocol_library(
-    lab: Lab, users: dict[str, AbstractBaseUser]
-) -> dict[str, ProtocolVersion]:
+def ensure_protocol_library(lab: Lab, users: dict[str, User]) -> dict[str, ProtocolVersion]:
     """Every demo protocol with a released version 1."""
     released: dict[str, ProtocolVersion] = {}
     for name, (kind, parameters) in DEMO_LIBRARY.items():
@@ -237,7 +235,7 @@ def ensure_protocol_library(
     return released
 
 
-def ensure_ethics_protocol(lab: Lab, users: dict[str, AbstractBaseUser]) -> EthicsProtocol:
+def ensure_ethics_protocol(lab: Lab, users: dict[str, User]) -> EthicsProtocol:
     protocol = EthicsProtocol.objects.filter(lab=lab, number=ETHICS_NUMBER).first()
     return protocol or ethics_services.create_ethics_protocol(
         lab=lab,
@@ -266,7 +264,7 @@ COMMON_PROCEDURES = (
 def _build_design(
     study: Study,
     library: dict[str, ProtocolVersion],
-    director: AbstractBaseUser,
+    director: User,
     *,
     procedures: tuple[tuple[str, str], ...],
     arms: list[tuple[str, bool, list[tuple[str, str, str, str, bool]]]],
@@ -314,7 +312,7 @@ DOX = ("Doxorubicin IV 5 mg/kg", "doxorubicin", "5", "QWx3 from day 7", False)
 VEHICLE_IV = ("Vehicle IV 5 mL/kg", "Vehicle (saline) IV", "0", "QWx3 from day 7", True)
 
 
-def _members(study: Study, users: dict[str, AbstractBaseUser]) -> None:
+def _members(study: Study, users: dict[str, User]) -> None:
     for username, unblinded, can_dose in (
         ("scientist", True, False),
         ("tech_measure", False, False),
@@ -332,7 +330,7 @@ def ensure_ct26_design(
     study: Study,
     library: dict[str, ProtocolVersion],
     ethics: EthicsProtocol,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> Study:
     """The blinded CT26 IL-12 + cyclophosphamide design, approved by the study director."""
     director = users["director"]
@@ -386,7 +384,7 @@ def ensure_4t1_study(
     lab: Lab,
     library: dict[str, ProtocolVersion],
     ethics: EthicsProtocol,
-    users: dict[str, AbstractBaseUser],
+    users: dict[str, User],
 ) -> Study:
     """The 4T1 doxorubicin variant: orthotopic 4T1, lung metastases counted at necropsy."""
     director = users["director"]

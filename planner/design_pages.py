@@ -41,6 +41,7 @@ from planner.services import calendar as calendar_services
 from planner.services import design, lifecycle, protocols
 from planner.services import ethics as ethics_services
 from planner.services import studies as study_services
+from planner.types import AuthenticatedHttpRequest
 
 
 def _errors_to_form(form: Any, error: ValidationError | PermissionDenied) -> None:
@@ -67,7 +68,7 @@ def _errors_to_form(form: Any, error: ValidationError | PermissionDenied) -> Non
 
 
 @login_required
-def protocol_list(request: HttpRequest) -> HttpResponse:
+def protocol_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filterset = ProtocolTemplateFilterSet(
         request.GET,
         queryset=list_protocol_templates_for_user(request.user).prefetch_related("versions"),
@@ -77,7 +78,7 @@ def protocol_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def protocol_create(request: HttpRequest) -> HttpResponse:
+def protocol_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     form = f.ProtocolTemplateForm(request.POST or None)
     if request.method == "POST" and form.is_valid() and lab is not None:
@@ -94,7 +95,7 @@ def protocol_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(list_protocol_templates_for_user(request.user), pk=pk)
     versions = list(template.versions.order_by("-number"))
     # Pairs, not the dict: a parameter named "items" would shadow dict.items in the template.
@@ -114,7 +115,7 @@ def protocol_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def protocol_version_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(list_protocol_versions_for_user(request.user), pk=pk)
     form = f.ProtocolDraftForm(
         request.POST or None,
@@ -151,7 +152,7 @@ def protocol_version_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def protocol_version_release(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_version_release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(list_protocol_versions_for_user(request.user), pk=pk)
     try:
         protocols.release_version(version=version, released_by=request.user)
@@ -163,7 +164,7 @@ def protocol_version_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def protocol_new_version(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_new_version(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(list_protocol_templates_for_user(request.user), pk=pk)
     try:
         version = protocols.new_version(template=template, created_by=request.user)
@@ -175,7 +176,7 @@ def protocol_new_version(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def protocol_clone(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_clone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(list_protocol_templates_for_user(request.user), pk=pk)
     form = f.NameForm(request.POST)
     if form.is_valid():
@@ -193,7 +194,7 @@ def protocol_clone(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def protocol_retire(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_retire(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     template = get_object_or_404(list_protocol_templates_for_user(request.user), pk=pk)
     try:
         protocols.retire_template(
@@ -208,7 +209,7 @@ def protocol_retire(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def protocol_version_diff(request: HttpRequest, pk: int) -> HttpResponse:
+def protocol_version_diff(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     version = get_object_or_404(list_protocol_versions_for_user(request.user), pk=pk)
     old = version.template.versions.filter(number=version.number - 1).first()
     changes = protocols.diff_versions(old=old, new=version) if old else []
@@ -222,7 +223,7 @@ def protocol_version_diff(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def ethics_list(request: HttpRequest) -> HttpResponse:
+def ethics_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     filterset = EthicsProtocolFilterSet(
         request.GET, queryset=list_ethics_protocols_for_user(request.user)
@@ -251,7 +252,7 @@ def ethics_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar_settings(request: HttpRequest) -> HttpResponse:
+def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     if lab is None:
         raise PermissionDenied("You are not a member of any lab.")
@@ -337,7 +338,7 @@ def _design_context(request: HttpRequest, study: Any, **extra: Any) -> dict[str,
 
 
 @login_required
-def study_design(request: HttpRequest, pk: int) -> HttpResponse:
+def study_design(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     return render(request, "planner/study_design.html", _design_context(request, study))
 
@@ -355,7 +356,7 @@ def _design_response(request: HttpRequest, study: Any, **extra: Any) -> HttpResp
 
 @login_required
 @require_POST
-def study_add_arm(request: HttpRequest, pk: int) -> HttpResponse:
+def study_add_arm(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = f.ArmForm(request.POST, prefix="arm")
     if form.is_valid():
@@ -369,7 +370,7 @@ def study_add_arm(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def arm_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def arm_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arm = get_object_or_404(list_arms_for_user(request.user), pk=pk)
     try:
         design.remove_arm(
@@ -384,8 +385,9 @@ def arm_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def arm_add_regimen_item(request: HttpRequest, pk: int) -> HttpResponse:
+def arm_add_regimen_item(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arm = get_object_or_404(list_arms_for_user(request.user), pk=pk)
+    form: f.RegimenItemForm | None
     form = f.RegimenItemForm(request.POST, lab=arm.study.lab, prefix=f"item-{arm.pk}")
     if form.is_valid():
         data = form.cleaned_data
@@ -406,7 +408,7 @@ def arm_add_regimen_item(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def arm_add_satellite(request: HttpRequest, pk: int) -> HttpResponse:
+def arm_add_satellite(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     arm = get_object_or_404(list_arms_for_user(request.user), pk=pk)
     form = f.SatelliteForm(request.POST, prefix=f"satellite-{arm.pk}")
     if form.is_valid():
@@ -419,7 +421,7 @@ def arm_add_satellite(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def regimen_item_remove(request: HttpRequest, pk: int) -> HttpResponse:
+def regimen_item_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(list_regimen_items_for_user(request.user), pk=pk)
     try:
         design.remove_regimen_item(
@@ -434,7 +436,7 @@ def regimen_item_remove(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def study_set_procedure(request: HttpRequest, pk: int) -> HttpResponse:
+def study_set_procedure(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = f.ProcedureForm(request.POST, lab=study.lab, prefix="procedure")
     if form.is_valid():
@@ -453,7 +455,7 @@ def study_set_procedure(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_design_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def study_design_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = (
         f.StudyDesignForm(request.POST, lab=study.lab)
@@ -487,7 +489,7 @@ def study_design_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def study_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
+def study_transition(request: AuthenticatedHttpRequest, pk: int, name: str) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     service = lifecycle.TRANSITIONS.get(name)
     if service is None:
@@ -496,7 +498,7 @@ def study_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
     try:
         updated = service(
             study=study,
-            reason=request.POST.get("reason") or None,  # type: ignore[operator]
+            reason=request.POST.get("reason") or None,
             **{user_key: request.user},
         )
         messages.success(request, f"{updated.code} is now {updated.get_status_display().lower()}.")
@@ -508,7 +510,7 @@ def study_transition(request: HttpRequest, pk: int, name: str) -> HttpResponse:
 
 @login_required
 @require_POST
-def study_clone(request: HttpRequest, pk: int) -> HttpResponse:
+def study_clone(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = f.CloneStudyForm(request.POST, prefix="clone")
     if form.is_valid():
@@ -523,7 +525,7 @@ def study_clone(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def study_preview(request: HttpRequest, pk: int) -> HttpResponse:
+def study_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     next_monday = dt.date.today() + dt.timedelta(days=7 - dt.date.today().weekday())
     form = f.PreviewForm(request.GET or None, initial={"day0": next_monday})
@@ -543,7 +545,7 @@ def study_preview(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_amendments(request: HttpRequest, pk: int) -> HttpResponse:
+def study_amendments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = f.AmendmentForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -571,7 +573,7 @@ def study_amendments(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def amendment_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+def amendment_decide(request: AuthenticatedHttpRequest, pk: int, decision: str) -> HttpResponse:
     amendment: Amendment = get_object_or_404(list_amendments_for_user(request.user), pk=pk)
     try:
         if decision == "approve":
@@ -589,7 +591,7 @@ def amendment_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespon
 
 
 @login_required
-def sample_size(request: HttpRequest) -> HttpResponse:
+def sample_size(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     default = default_sd_log(lab) if lab is not None else None
     form = f.SampleSizeForm(

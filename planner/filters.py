@@ -15,7 +15,7 @@ from planner.models import (
 )
 
 
-class StudyFilterSet(django_filters.FilterSet):
+class StudyFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     status = django_filters.ChoiceFilter(choices=StudyStatus.choices)
     q = django_filters.CharFilter(method="search", label="Search code or title")
 
@@ -29,7 +29,7 @@ class StudyFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(code__icontains=value) | Q(title__icontains=value))
 
 
-class ProtocolTemplateFilterSet(django_filters.FilterSet):
+class ProtocolTemplateFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     kind = django_filters.ChoiceFilter(choices=KIND_CHOICES)
     retired = django_filters.BooleanFilter(
         field_name="retired_at", lookup_expr="isnull", exclude=True, label="Retired"
@@ -41,7 +41,7 @@ class ProtocolTemplateFilterSet(django_filters.FilterSet):
         fields = ["kind", "retired", "q"]
 
 
-class EthicsProtocolFilterSet(django_filters.FilterSet):
+class EthicsProtocolFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     q = django_filters.CharFilter(method="search", label="Search number or title")
 
     class Meta:
@@ -54,7 +54,7 @@ class EthicsProtocolFilterSet(django_filters.FilterSet):
         return queryset.filter(Q(number__icontains=value) | Q(title__icontains=value))
 
 
-class AmendmentFilterSet(django_filters.FilterSet):
+class AmendmentFilterSet(django_filters.FilterSet):  # type: ignore[misc]  # django-filter is untyped
     status = django_filters.ChoiceFilter(choices=AmendmentStatus.choices)
     study = django_filters.NumberFilter(field_name="study_id")
 

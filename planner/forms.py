@@ -278,10 +278,9 @@ class ProcedureForm(forms.Form):
 
     def __init__(self, *args: Any, lab: Lab, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["protocol_version"].queryset = (
-            ProtocolVersion.objects.filter(  # type: ignore[attr-defined]
-                template__lab=lab
-            )
+        # self.fields is typed dict[str, Field]; this one is the ModelChoiceField above.
+        self.fields["protocol_version"].queryset = (  # type: ignore[attr-defined]
+            ProtocolVersion.objects.filter(template__lab=lab)
             .exclude(template__kind="dosing")
             .select_related("template")
         )

@@ -67,9 +67,9 @@ def _security_events_for_user(user: Any) -> QuerySet[Any]:
     """QA and lab admins see the security events of their labs' members; others their own."""
     if not user.is_authenticated:
         return SecurityEvent.objects.none()
-    overseen_labs = Membership.objects.filter(
-        user=user, role__in=[Role.QA, Role.LAB_ADMIN]
-    ).values("lab")
+    overseen_labs = Membership.objects.filter(user=user, role__in=[Role.QA, Role.LAB_ADMIN]).values(
+        "lab"
+    )
     members = Membership.objects.filter(lab__in=overseen_labs).values("user")
     return SecurityEvent.objects.filter(models.Q(user=user) | models.Q(user__in=members))
 
@@ -111,9 +111,7 @@ def _register_design_scopes() -> None:
     )
     register_scope(
         StudyProcedure,
-        lambda user: StudyProcedure.objects.filter(
-            study__in=selectors.list_studies_for_user(user)
-        ),
+        lambda user: StudyProcedure.objects.filter(study__in=selectors.list_studies_for_user(user)),
     )
     register_scope(Arm, selectors.list_arms_for_user)
     register_scope(RegimenItem, selectors.list_regimen_items_for_user)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -28,7 +28,7 @@ from planner.models import (
     StudyMember,
 )
 
-UserLike = AbstractBaseUser | AnonymousUser
+UserLike = User | AnonymousUser
 
 
 def list_labs_for_user(user: UserLike) -> QuerySet[Lab]:
@@ -93,9 +93,9 @@ def list_outbound_messages_for_user(user: UserLike) -> QuerySet[OutboundMessage]
     )
     from django.db.models import Q
 
-    return OutboundMessage.objects.filter(Q(lab_id__in=overseen) | Q(recipient=user)).select_related(
-        "recipient", "lab"
-    )
+    return OutboundMessage.objects.filter(
+        Q(lab_id__in=overseen) | Q(recipient=user)
+    ).select_related("recipient", "lab")
 
 
 # -- protocol library, ethics, calendar and design parts ------------------------------------
@@ -155,9 +155,7 @@ def list_amendments_for_user(user: UserLike) -> QuerySet[Amendment]:
 
 def arms_for_display(user: UserLike, study: Study) -> QuerySet[Arm]:
     """The study's arms in an order that reveals nothing to a blinded viewer (by code)."""
-    arms = study.arms.prefetch_related(
-        "regimen_items__protocol_version__template", "satellites"
-    )
-    return arms.order_by("order", "pk") if user_sees_allocation(user, study) else arms.order_by(
-        "code"
+    arms = study.arms.prefetch_related("regimen_items__protocol_version__template", "satellites")
+    return (
+        arms.order_by("order", "pk") if user_sees_allocation(user, study) else arms.order_by("code")
     )

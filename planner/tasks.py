@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import cast
 
 from celery import shared_task
 from django.conf import settings
@@ -13,14 +14,14 @@ from planner.audit.tasks import AuditedTask
 from planner.models import OutboundMessage, OutboundStatus
 
 
-@shared_task(base=AuditedTask, acks_late=True, reject_on_worker_lost=True)
+@shared_task(base=AuditedTask, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery is untyped
 def send_outbound_message(message_id: int) -> None:
     from planner.services.outbound import deliver_message
 
     deliver_message(message_id=message_id)
 
 
-@shared_task(base=AuditedTask)
+@shared_task(base=AuditedTask)  # type: ignore[untyped-decorator]  # celery is untyped
 def send_pending_outbound_messages() -> int:
     """Beat: pick up messages whose first send failed or whose enqueue was lost."""
     from planner.services.outbound import deliver_message
@@ -36,7 +37,7 @@ def send_pending_outbound_messages() -> int:
     return sent
 
 
-@shared_task
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
 def purge_delivered_broker_messages() -> int:
     """Beat: delete delivered rows of kombu's SQLAlchemy transport (it never deletes them).
 
@@ -53,10 +54,10 @@ def purge_delivered_broker_messages() -> int:
             "DELETE FROM kombu_message WHERE visible = false AND timestamp < %s",
             [cutoff.replace(tzinfo=None)],
         )
-        return cursor.rowcount
+        return cast(int, cursor.rowcount)
 
 
-@shared_task
+@shared_task  # type: ignore[untyped-decorator]  # celery is untyped
 def verify_audit_trail_nightly() -> bool:
     """Beat, nightly: verify the audit chain and trail; the result (and the chain head) goes
     to the security log and the ``vivolog.security`` logger. Read-only, so safe to repeat.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django.apps import apps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -24,6 +26,7 @@ from planner.selectors import (
     roles_in_lab,
 )
 from planner.services import studies as study_services
+from planner.types import AuthenticatedHttpRequest
 
 
 @never_cache
@@ -34,17 +37,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
     checks = {"database": check_database(), "broker": check_broker()}
     failed = [name for name, result in checks.items() if result != "ok"]
-    body = {"status": "ok" if not failed else "unavailable", "checks": checks}
+    body: dict[str, object] = {"status": "ok" if not failed else "unavailable", "checks": checks}
     if failed:
         body["failed"] = failed
     return JsonResponse(body, status=503 if failed else 200)
 
 
 @login_required
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     studies = list_studies_for_user(request.user).order_by("-created_at")[:10]
     return render(
-        request, "planner/home.html",
+        request,
+        "planner/home.html",
         {"studies": studies, "labs": list_labs_for_user(request.user)},
     )
 
@@ -55,14 +59,14 @@ def components(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def switch_lab(request: HttpRequest) -> HttpResponse:
+def switch_lab(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_object_or_404(list_labs_for_user(request.user), pk=request.POST.get("lab"))
     request.session["lab_id"] = lab.pk
     return redirect("home")
 
 
 @login_required
-def study_list(request: HttpRequest) -> HttpResponse:
+def study_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     filterset = StudyFilterSet(request.GET, queryset=list_studies_for_user(request.user))
     page = Paginator(filterset.qs.order_by("code"), 50).get_page(request.GET.get("page"))
     template = "planner/_study_rows.html" if request.htmx else "planner/study_list.html"  # type: ignore[attr-defined]
@@ -71,9 +75,11 @@ def study_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_create(request: HttpRequest) -> HttpResponse:
+def study_create(request: AuthenticatedHttpRequest) -> HttpResponse:
     labs = list_labs_for_user(request.user)
-    form = StudyCreateForm(request.POST or None, labs=labs, initial={"lab": get_current_lab(request)})
+    form = StudyCreateForm(
+        request.POST or None, labs=labs, initial={"lab": get_current_lab(request)}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             study = study_services.create_study(created_by=request.user, **form.cleaned_data)
@@ -89,9 +95,11 @@ def study_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def study_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
-    form = StudyEditForm(request.POST) if request.method == "POST" else StudyEditForm.for_study(study)
+    form = (
+        StudyEditForm(request.POST) if request.method == "POST" else StudyEditForm.for_study(study)
+    )
     status = 200
     conflict = None
     if request.method == "POST" and form.is_valid():
@@ -100,7 +108,10 @@ def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
         reason = data.pop("reason")
         try:
             study_services.update_study(
-                study=study, changed_by=request.user, expected_version=expected, reason=reason,
+                study=study,
+                changed_by=request.user,
+                expected_version=expected,
+                reason=reason,
                 **data,
             )
         except study_services.StaleWrite as stale:
@@ -111,7 +122,8 @@ def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 "Someone else saved this study after you opened it. Their values are shown "
                 "beside yours; review them and save again.",
             )
-            form.data = form.data.copy()
+            # A bound form's data is the request's QueryDict (django-stubs: Mapping).
+            form.data = cast(QueryDict, form.data).copy()
             form.data["row_version"] = str(stale.current.row_version)
         except ValidationError as error:
             _add_errors(form, error)
@@ -121,14 +133,17 @@ def study_edit(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("study_detail", pk=study.pk)
     return render(
-        request, "planner/study_form.html",
+        request,
+        "planner/study_form.html",
         {"form": form, "study": study, "conflict": conflict, "creating": False},
         status=status,
     )
 
 
 @login_required
-def object_history(request: HttpRequest, app_label: str, model_name: str, pk: int) -> HttpResponse:
+def object_history(
+    request: AuthenticatedHttpRequest, app_label: str, model_name: str, pk: int
+) -> HttpResponse:
     """The audit trail of one object the user may see."""
     from planner.scoping import scoped_queryset
 
@@ -141,15 +156,18 @@ def object_history(request: HttpRequest, app_label: str, model_name: str, pk: in
         raise Http404("No history for this record type.")
     instance = get_object_or_404(queryset, pk=pk)
     return render(
-        request, "planner/object_history.html",
-        {"object": instance, "entries": history_for(instance), "model_name": model._meta.verbose_name},
+        request,
+        "planner/object_history.html",
+        {
+            "object": instance,
+            "entries": history_for(instance),
+            "model_name": model._meta.verbose_name,
+        },
     )
 
 
-
-
 @login_required
-def audit_search(request: HttpRequest) -> HttpResponse:
+def audit_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     if lab is None or not roles_in_lab(request.user, lab) & AUDIT_ROLES:
         raise PermissionDenied("The audit search is for QA, lab admins and study directors.")
@@ -170,9 +188,15 @@ def audit_search(request: HttpRequest) -> HttpResponse:
         return response
     page = Paginator(events, 100).get_page(request.GET.get("page"))
     return render(
-        request, "planner/audit_search.html",
-        {"form": form, "page": page, "rows": entries(page.object_list), "lab": lab,
-         "query": request.GET.urlencode()},
+        request,
+        "planner/audit_search.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": entries(page.object_list),
+            "lab": lab,
+            "query": request.GET.urlencode(),
+        },
     )
 
 

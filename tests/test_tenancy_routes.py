@@ -38,7 +38,11 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "study_detail": lambda objs: {"pk": objs[Study].pk},
     "study_edit": lambda objs: {"pk": objs[Study].pk},
     "job_detail": lambda objs: {"pk": objs[BackgroundJob].pk},
-    "object_history": lambda objs: {"app_label": "planner", "model_name": "study", "pk": objs[Study].pk},
+    "object_history": lambda objs: {
+        "app_label": "planner",
+        "model_name": "study",
+        "pk": objs[Study].pk,
+    },
     "study_design_edit": lambda objs: {"pk": objs[Study].pk},
     "study_add_arm": lambda objs: {"pk": objs[Study].pk},
     "study_set_procedure": lambda objs: {"pk": objs[Study].pk},
@@ -88,17 +92,25 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
 
 def _run_obj(objs: dict[type, Any], name: str) -> Any:
     return next(value for key, value in objs.items() if key.__name__ == name)
+
+
 # Routes with ids that are not lab data (Django admin and auth internals).
 IGNORED_PREFIXES = ("admin:", "password_reset_confirm")
 
 
-def _walk(resolver: URLResolver, prefix: str = "", namespace: str = "") -> Iterator[tuple[str, URLPattern, str]]:
+def _walk(
+    resolver: URLResolver, prefix: str = "", namespace: str = ""
+) -> Iterator[tuple[str, URLPattern, str]]:
     for entry in resolver.url_patterns:
         if isinstance(entry, URLResolver):
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
             yield from _walk(entry, prefix + str(entry.pattern), ns)
         else:
-            yield f"{namespace}{entry.name}" if entry.name else "", entry, prefix + str(entry.pattern)
+            yield (
+                f"{namespace}{entry.name}" if entry.name else "",
+                entry,
+                prefix + str(entry.pattern),
+            )
 
 
 def _drf_model(pattern: URLPattern) -> type | None:
@@ -112,35 +124,61 @@ def _drf_model(pattern: URLPattern) -> type | None:
 
 @pytest.fixture
 def lab_a_objects(lab, scientist) -> dict[type, Any]:
-    study = Study.objects.create(lab=lab, code="SECRET-A", title="Lab A secret study", created_by=scientist)
+    study = Study.objects.create(
+        lab=lab, code="SECRET-A", title="Lab A secret study", created_by=scientist
+    )
     member = StudyMember.objects.create(study=study, user=scientist, unblinded=True)
     job = BackgroundJob.objects.create(lab=lab, kind=JobKind.SELF_TEST, requested_by=scientist)
     message = OutboundMessage.objects.create(
-        lab=lab, recipient=scientist, to_address="a@example.org", subject="Lab A alert",
-        body="secret", reason="test",
+        lab=lab,
+        recipient=scientist,
+        to_address="a@example.org",
+        subject="Lab A alert",
+        body="secret",
+        reason="test",
     )
     template = ProtocolTemplate.objects.create(
         lab=lab, name="Lab A dosing", kind="dosing", created_by=scientist
     )
     version = ProtocolVersion.objects.create(template=template, number=1, created_by=scientist)
     ethics = EthicsProtocol.objects.create(
-        lab=lab, number="SECRET-A-ETH", title="Lab A ethics", approved_on="2024-01-01",
+        lab=lab,
+        number="SECRET-A-ETH",
+        title="Lab A ethics",
+        approved_on="2024-01-01",
         expires_on="2099-01-01",
     )
     arm = Arm.objects.create(study=study, label="Lab A arm", code="A", planned_n=5)
     item = RegimenItem.objects.create(
-        arm=arm, protocol_version=version, agent="secret", dose=1, dose_basis="fixed_per_animal",
-        route="IP", schedule="once on day 7",
+        arm=arm,
+        protocol_version=version,
+        agent="secret",
+        dose=1,
+        dose_basis="fixed_per_animal",
+        route="IP",
+        schedule="once on day 7",
     )
     amendment = Amendment.objects.create(
-        study=study, number=1, reason="Lab A amendment", effective_date="2025-01-01",
-        scope="runs", proposed_by=scientist,
+        study=study,
+        number=1,
+        reason="Lab A amendment",
+        effective_date="2025-01-01",
+        scope="runs",
+        proposed_by=scientist,
     )
     return {
-        Lab: lab, Study: study, StudyMember: member, BackgroundJob: job, OutboundMessage: message,
+        Lab: lab,
+        Study: study,
+        StudyMember: member,
+        BackgroundJob: job,
+        OutboundMessage: message,
         Membership: Membership.objects.get(user=scientist, lab=lab),
-        ProtocolTemplate: template, ProtocolVersion: version, EthicsProtocol: ethics, Arm: arm,
-        RegimenItem: item, Amendment: amendment,
+        ProtocolTemplate: template,
+        ProtocolVersion: version,
+        EthicsProtocol: ethics,
+        Arm: arm,
+        RegimenItem: item,
+        Amendment: amendment,
         **_lab_a_run_objects(lab, scientist, study, arm),
     }
 
@@ -162,7 +200,11 @@ def test_no_route_reveals_or_changes_lab_a_objects_when_user_is_from_lab_b(lab_a
         regex_groups = pattern.pattern.regex.groupindex
         if not converters and not regex_groups:
             continue
-        if name.startswith(IGNORED_PREFIXES) or route.startswith("admin/") or "format" in regex_groups:
+        if (
+            name.startswith(IGNORED_PREFIXES)
+            or route.startswith("admin/")
+            or "format" in regex_groups
+        ):
             continue
         model = _drf_model(pattern)
         if name in OBJECT_ROUTES:
@@ -178,7 +220,9 @@ def test_no_route_reveals_or_changes_lab_a_objects_when_user_is_from_lab_b(lab_a
             unmapped.append(f"{name} ({route}): cannot reverse with {kwargs}")
             continue
         for method in ("get", "post", "put", "patch", "delete"):
-            response = getattr(client, method)(path, content_type="application/json", data={} if method != "get" else None)
+            response = getattr(client, method)(
+                path, content_type="application/json", data={} if method != "get" else None
+            )
             checked += 1
             if response.status_code not in {404, 405}:
                 leaks.append(f"{method.upper()} {path} → {response.status_code}")
@@ -195,8 +239,17 @@ def test_lists_and_exports_exclude_lab_a_when_user_is_from_lab_b(lab_a_objects, 
     client = Client()
     assert client.login(username=outsider.username, password=TEST_PASSWORD)
     Membership.objects.filter(user=outsider).update(role="qa")
-    for path in ["/", "/studies/", "/system/", "/audit/", "/audit/?format=csv", "/api/v1/studies/",
-                 "/api/v1/labs/", "/api/v1/outbound-messages/", "/studies/?q=SECRET"]:
+    for path in [
+        "/",
+        "/studies/",
+        "/system/",
+        "/audit/",
+        "/audit/?format=csv",
+        "/api/v1/studies/",
+        "/api/v1/labs/",
+        "/api/v1/outbound-messages/",
+        "/studies/?q=SECRET",
+    ]:
         response = client.get(path)
         assert response.status_code == 200, path
         assert b"SECRET-A" not in response.content, path
@@ -227,39 +280,88 @@ def _lab_a_run_objects(lab: Any, scientist: Any, study: Any, arm: Any) -> dict[t
     from django.utils import timezone
 
     from labnotes.models import (
-        Animal, Cage, CageAssignment, Measurement, RandomizationBatch, StudyRun, Task, Tumour,
+        Animal,
+        Cage,
+        CageAssignment,
+        Measurement,
+        RandomizationBatch,
+        StudyRun,
+        Task,
+        Tumour,
         Unblinding,
     )
     from planner.models import ProcedureRole, StudyProcedure
 
-    run = StudyRun.objects.create(study=study, code="SECRET-A-RUN", day0=dt.date(2025, 1, 6),
-                                  created_by=scientist)
+    run = StudyRun.objects.create(
+        study=study, code="SECRET-A-RUN", day0=dt.date(2025, 1, 6), created_by=scientist
+    )
     cage = Cage.objects.create(lab=lab, run=run, label="SECRET-A-CAGE")
-    animal = Animal.objects.create(run=run, tag="0001", sex="female", received_on=run.day0,
-                                   registered_by=scientist, arm=arm, treatment_start_date=run.day0)
+    animal = Animal.objects.create(
+        run=run,
+        tag="0001",
+        sex="female",
+        received_on=run.day0,
+        registered_by=scientist,
+        arm=arm,
+        treatment_start_date=run.day0,
+    )
     CageAssignment.objects.create(animal=animal, cage=cage, from_date=run.day0)
     tumour = Tumour.objects.create(animal=animal, site="right flank")
     reading = Measurement.objects.create(
-        kind="caliper", animal=animal, tumour=tumour, length_mm=6, width_mm=5, volume_mm3=75,
-        formula="half_length_width_squared", operator=scientist, recorded_by=scientist,
-        taken_at=timezone.now(), study_day=1,
+        kind="caliper",
+        animal=animal,
+        tumour=tumour,
+        length_mm=6,
+        width_mm=5,
+        volume_mm3=75,
+        formula="half_length_width_squared",
+        operator=scientist,
+        recorded_by=scientist,
+        taken_at=timezone.now(),
+        study_day=1,
     )
     batch = RandomizationBatch.objects.create(
-        run=run, number=1, method="simple", seed=1, numpy_version="2", bit_generator="PCG64",
-        inputs={}, allocation=[], balance={}, randomized_on=run.day0, previewed_by=scientist,
+        run=run,
+        number=1,
+        method="simple",
+        seed=1,
+        numpy_version="2",
+        bit_generator="PCG64",
+        inputs={},
+        allocation=[],
+        balance={},
+        randomized_on=run.day0,
+        previewed_by=scientist,
     )
-    caliper = ProtocolTemplate.objects.create(lab=lab, name="Lab A caliper",
-                                              kind="caliper_measurement", created_by=scientist)
+    caliper = ProtocolTemplate.objects.create(
+        lab=lab, name="Lab A caliper", kind="caliper_measurement", created_by=scientist
+    )
     procedure = StudyProcedure.objects.create(
-        study=study, role=ProcedureRole.CALIPER_MEASUREMENT,
-        protocol_version=ProtocolVersion.objects.create(template=caliper, number=1,
-                                                        created_by=scientist),
+        study=study,
+        role=ProcedureRole.CALIPER_MEASUREMENT,
+        protocol_version=ProtocolVersion.objects.create(
+            template=caliper, number=1, created_by=scientist
+        ),
     )
-    task = Task.objects.create(run=run, animal=animal, kind="measure", procedure=procedure,
-                               occurrence=1, study_day=1, nominal_date=run.day0)
-    unblinding = Unblinding.objects.create(study=study, scope="animal", animal=animal,
-                                           performed_by=scientist, reason="vet")
+    task = Task.objects.create(
+        run=run,
+        animal=animal,
+        kind="measure",
+        procedure=procedure,
+        occurrence=1,
+        study_day=1,
+        nominal_date=run.day0,
+    )
+    unblinding = Unblinding.objects.create(
+        study=study, scope="animal", animal=animal, performed_by=scientist, reason="vet"
+    )
     return {
-        StudyRun: run, Cage: cage, Animal: animal, Tumour: tumour, Measurement: reading,
-        RandomizationBatch: batch, Task: task, Unblinding: unblinding,
+        StudyRun: run,
+        Cage: cage,
+        Animal: animal,
+        Tumour: tumour,
+        Measurement: reading,
+        RandomizationBatch: batch,
+        Task: task,
+        Unblinding: unblinding,
     }

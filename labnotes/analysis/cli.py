@@ -84,8 +84,12 @@ def _top_parser() -> _OneLineParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, stdout: _Writer | None = None,
-         stderr: _Writer | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    stdout: _Writer | None = None,
+    stderr: _Writer | None = None,
+) -> int:
     """Run one analysis; returns the exit code (0 success, 2 bad input or usage)."""
     out: _Writer = stdout if stdout is not None else sys.stdout
     err: _Writer = stderr if stderr is not None else sys.stderr
@@ -103,8 +107,10 @@ def main(argv: Sequence[str] | None = None, *, stdout: _Writer | None = None,
         except ModuleNotFoundError as exc:
             if exc.name != module_name:
                 raise
-            raise UsageError(f"{PROG}: analysis '{name}' is not available in this "
-                             f"installation ({module_name} is missing)") from None
+            raise UsageError(
+                f"{PROG}: analysis '{name}' is not available in this "
+                f"installation ({module_name} is missing)"
+            ) from None
         parser = _OneLineParser(prog=f"{PROG} {name}", conflict_handler="resolve")
         parser.add_argument("--input", required=True, metavar="FILE.csv", help="input CSV file")
         module.add_arguments(parser)

@@ -154,8 +154,9 @@ class ElisaAnalysis:
 # Fitting
 
 
-def _unpack(theta: FloatArray, model: CurveModel, fixed_bottom: float | None
-            ) -> tuple[float, float, float, float, float]:
+def _unpack(
+    theta: FloatArray, model: CurveModel, fixed_bottom: float | None
+) -> tuple[float, float, float, float, float]:
     values = list(theta)
     bottom = fixed_bottom if fixed_bottom is not None else values.pop(0)
     top, log_ec50, hill = values[0], values[1], values[2]
@@ -163,8 +164,9 @@ def _unpack(theta: FloatArray, model: CurveModel, fixed_bottom: float | None
     return bottom, top, log_ec50, hill, s
 
 
-def _model_and_jacobian(theta: FloatArray, log_conc: FloatArray, model: CurveModel,
-                        fixed_bottom: float | None) -> tuple[FloatArray, FloatArray]:
+def _model_and_jacobian(
+    theta: FloatArray, log_conc: FloatArray, model: CurveModel, fixed_bottom: float | None
+) -> tuple[FloatArray, FloatArray]:
     bottom, top, log_ec50, hill, s = _unpack(theta, model, fixed_bottom)
     with np.errstate(invalid="ignore", over="ignore"):
         z = hill * (log_ec50 - log_conc)
@@ -194,8 +196,7 @@ def _weights(od: FloatArray, weighting: Weighting) -> FloatArray:
     return 1.0 / od if weighting is Weighting.INVERSE_OD else 1.0 / od**2
 
 
-def _theta_of(start: CurveParameters, model: CurveModel, fixed_bottom: float | None
-              ) -> FloatArray:
+def _theta_of(start: CurveParameters, model: CurveModel, fixed_bottom: float | None) -> FloatArray:
     theta = [] if fixed_bottom is not None else [start.bottom]
     theta += [start.top, math.log(start.ec50), start.hill]
     if model is CurveModel.FIVE_PL:
@@ -210,8 +211,14 @@ class _Candidate:
     weighted_rss: float
 
 
-def _candidate(theta: FloatArray, jac: FloatArray, weighted_rss: float, df: int,
-               model: CurveModel, fixed_bottom: float | None) -> _Candidate | str:
+def _candidate(
+    theta: FloatArray,
+    jac: FloatArray,
+    weighted_rss: float,
+    df: int,
+    model: CurveModel,
+    fixed_bottom: float | None,
+) -> _Candidate | str:
     """A converged point with its standard errors, or the reason it is not a usable curve."""
     bottom, top, log_ec50, hill, s = _unpack(theta, model, fixed_bottom)
     if hill == 0 or abs(log_ec50) > 700:
@@ -229,8 +236,12 @@ def _candidate(theta: FloatArray, jac: FloatArray, weighted_rss: float, df: int,
     if model is CurveModel.FIVE_PL:
         names.append("log_s")
     se = dict(zip(names, np.sqrt(variances).tolist(), strict=True))
-    if (se["top"] > 100 * abs(top) or se["hill"] > 100 * abs(hill) or se["log_ec50"] > 50
-            or (weighted_rss > 0 and np.any(variances == 0))):
+    if (
+        se["top"] > 100 * abs(top)
+        or se["hill"] > 100 * abs(hill)
+        or se["log_ec50"] > 50
+        or (weighted_rss > 0 and np.any(variances == 0))
+    ):
         return "indeterminate curve: standard errors out of all proportion (run-away fit)"
     ec50 = math.exp(log_ec50)
     errors: dict[str, float | None] = {
@@ -244,8 +255,9 @@ def _candidate(theta: FloatArray, jac: FloatArray, weighted_rss: float, df: int,
     return _Candidate(CurveParameters(model, bottom, top, ec50, hill, s), errors, weighted_rss)
 
 
-def _heuristic_starts(conc: FloatArray, od: FloatArray, model: CurveModel,
-                      fixed_bottom: float | None) -> list[FloatArray]:
+def _heuristic_starts(
+    conc: FloatArray, od: FloatArray, model: CurveModel, fixed_bottom: float | None
+) -> list[FloatArray]:
     """Starting points from the data: asymptotes at the extreme standards, EC50 at mid-OD."""
     levels = np.unique(conc)
     means = np.array([od[conc == level].mean() for level in levels])
@@ -307,8 +319,9 @@ def fit_curve(
         raise ValueError("concentration and od must be 1-D arrays of the same length")
     if not (np.isfinite(conc).all() and np.isfinite(y).all()) or np.any(conc < 0):
         raise ValueError("concentrations must be finite and ≥ 0, ODs finite")
-    n_parameters = (3 if fixed_bottom is not None else 4) + (1 if model is CurveModel.FIVE_PL
-                                                             else 0)
+    n_parameters = (3 if fixed_bottom is not None else 4) + (
+        1 if model is CurveModel.FIVE_PL else 0
+    )
     if len(y) <= n_parameters or len(np.unique(conc)) < n_parameters:
         raise CurveFitError(
             f"a {model.value} fit needs more than {n_parameters} standard wells at at least "
@@ -338,16 +351,28 @@ def fit_curve(
     for theta0 in initial:
         with np.errstate(all="ignore"):
             result = optimize.least_squares(
-                residuals, theta0, jac=jacobian, method="lm",
-                xtol=FIT_TOLERANCE, ftol=FIT_TOLERANCE, gtol=FIT_TOLERANCE, max_nfev=20000,
+                residuals,
+                theta0,
+                jac=jacobian,
+                method="lm",
+                xtol=FIT_TOLERANCE,
+                ftol=FIT_TOLERANCE,
+                gtol=FIT_TOLERANCE,
+                max_nfev=20000,
             )
-        if result.status <= 0 or not (np.isfinite(result.x).all()
-                                      and np.isfinite(result.fun).all()):
+        if result.status <= 0 or not (
+            np.isfinite(result.x).all() and np.isfinite(result.fun).all()
+        ):
             failures.append(str(result.message))
             continue
-        candidate = _candidate(np.asarray(result.x, dtype=np.float64), jacobian(result.x),
-                               float(np.sum(result.fun**2)), len(y) - n_parameters, model,
-                               fixed_bottom)
+        candidate = _candidate(
+            np.asarray(result.x, dtype=np.float64),
+            jacobian(result.x),
+            float(np.sum(result.fun**2)),
+            len(y) - n_parameters,
+            model,
+            fixed_bottom,
+        )
         if isinstance(candidate, str):
             failures.append(candidate)
         elif best is None or candidate.weighted_rss < best.weighted_rss:
@@ -387,8 +412,9 @@ def cv_percent(values: Sequence[float] | FloatArray) -> float | None:
     return float(100.0 * array.std(ddof=1) / abs(array.mean()))
 
 
-def standard_levels(concentration: FloatArray, od: FloatArray, parameters: CurveParameters
-                    ) -> tuple[StandardLevel, ...]:
+def standard_levels(
+    concentration: FloatArray, od: FloatArray, parameters: CurveParameters
+) -> tuple[StandardLevel, ...]:
     """Back-calculate every standard level (mean OD of its wells) and apply the acceptance rule.
 
     Rule: recovery = 100 · back-calculated / nominal must lie within 100 ± 20 %, or ± 25 % for the
@@ -405,10 +431,12 @@ def standard_levels(concentration: FloatArray, od: FloatArray, parameters: Curve
         back = parameters.concentration(mean_od)
         recovery = None if back is None else 100.0 * back / float(level)
         cv = cv_percent(wells)
-        passes = (recovery is not None and abs(recovery - 100.0) <= limit
-                  and (cv is None or cv <= limit))
-        result.append(StandardLevel(float(level), len(wells), mean_od, cv, back, recovery, limit,
-                                    passes))
+        passes = (
+            recovery is not None and abs(recovery - 100.0) <= limit and (cv is None or cv <= limit)
+        )
+        result.append(
+            StandardLevel(float(level), len(wells), mean_od, cv, back, recovery, limit, passes)
+        )
     return tuple(result)
 
 
@@ -424,8 +452,14 @@ def quantification_limits(levels: Sequence[StandardLevel]) -> tuple[float | None
     return min(passing), max(passing)
 
 
-def quantify_sample(name: str, od: Sequence[float], dilution: float, parameters: CurveParameters,
-                    lloq: float | None, uloq: float | None) -> SampleResult:
+def quantify_sample(
+    name: str,
+    od: Sequence[float],
+    dilution: float,
+    parameters: CurveParameters,
+    lloq: float | None,
+    uloq: float | None,
+) -> SampleResult:
     """Concentration of one sample: inverse of the curve at its mean OD, times its dilution.
 
     Flags compare the in-well concentration with the range: ``below_lloq``, ``above_uloq``,
@@ -475,8 +509,9 @@ def monotonicity_warning(concentration: FloatArray, od: FloatArray) -> str | Non
         return None
     direction = 1.0 if means[-1] >= means[0] else -1.0
     against = [f"{levels[i + 1]:g}" for i in range(len(steps)) if steps[i] * direction <= 0]
-    return ("standard mean ODs are not monotone in concentration; levels out of order: "
-            + ", ".join(against))
+    return "standard mean ODs are not monotone in concentration; levels out of order: " + ", ".join(
+        against
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -511,8 +546,9 @@ def read_elisa_csv(path: str | Path) -> ElisaPlate:
                 raise AnalysisInputError("standards need a 'concentration' column", row=1)
             concentration = parse_float(table, index, "concentration")
             if concentration < 0:
-                raise AnalysisInputError(f"concentration {concentration:g} is negative",
-                                         row=line, column="concentration")
+                raise AnalysisInputError(
+                    f"concentration {concentration:g} is negative", row=line, column="concentration"
+                )
             concentrations.append(concentration)
             standard_od.append(od)
         elif role == "blank":
@@ -525,34 +561,45 @@ def read_elisa_csv(path: str | Path) -> ElisaPlate:
             if table.has("dilution") and table.rows[index]["dilution"] != "":
                 dilution = parse_float(table, index, "dilution")
                 if dilution <= 0:
-                    raise AnalysisInputError(f"dilution {dilution:g} must be above 0",
-                                             row=line, column="dilution")
+                    raise AnalysisInputError(
+                        f"dilution {dilution:g} must be above 0", row=line, column="dilution"
+                    )
             if name in dilutions and dilutions[name][0] != dilution:
                 raise AnalysisInputError(
                     f"sample '{name}' has dilution {dilution:g} here but "
                     f"{dilutions[name][0]:g} on row {dilutions[name][1]}",
-                    row=line, column="dilution",
+                    row=line,
+                    column="dilution",
                 )
             dilutions.setdefault(name, (dilution, line))
             sample_wells.setdefault(name, []).append(od)
         else:
-            raise AnalysisInputError(f"role '{role}' is not standard, blank or sample",
-                                     row=line, column="role")
+            raise AnalysisInputError(
+                f"role '{role}' is not standard, blank or sample", row=line, column="role"
+            )
     if not standard_od:
-        raise AnalysisInputError("the file has no standard wells: there is no curve to fit",
-                                 column="role")
+        raise AnalysisInputError(
+            "the file has no standard wells: there is no curve to fit", column="role"
+        )
     return ElisaPlate(
         standard_concentration=np.array(concentrations, dtype=np.float64),
         standard_od=np.array(standard_od, dtype=np.float64),
         blank_od=np.array(blanks, dtype=np.float64),
-        samples=tuple((name, tuple(sample_wells[name]), dilutions[name][0])
-                      for name in distinct_in_order(sample_wells)),
+        samples=tuple(
+            (name, tuple(sample_wells[name]), dilutions[name][0])
+            for name in distinct_in_order(sample_wells)
+        ),
     )
 
 
-def analyze_elisa(plate: ElisaPlate, *, model: CurveModel = CurveModel.FOUR_PL,
-                  fixed_bottom: float | None = None, weighting: Weighting = Weighting.NONE,
-                  subtract_blank: bool = False) -> ElisaAnalysis:
+def analyze_elisa(
+    plate: ElisaPlate,
+    *,
+    model: CurveModel = CurveModel.FOUR_PL,
+    fixed_bottom: float | None = None,
+    weighting: Weighting = Weighting.NONE,
+    subtract_blank: bool = False,
+) -> ElisaAnalysis:
     """Fit the standards, derive LLOQ/ULOQ and quantify every sample (see the functions used).
 
     ``subtract_blank`` subtracts the mean blank OD from every standard and sample well first (an
@@ -569,15 +616,21 @@ def analyze_elisa(plate: ElisaPlate, *, model: CurveModel = CurveModel.FOUR_PL,
     warning = monotonicity_warning(plate.standard_concentration, standard_od)
     if warning is not None:
         warnings.append(warning)
-    fit = fit_curve(plate.standard_concentration, standard_od, model=model,
-                    fixed_bottom=fixed_bottom, weighting=weighting)
+    fit = fit_curve(
+        plate.standard_concentration,
+        standard_od,
+        model=model,
+        fixed_bottom=fixed_bottom,
+        weighting=weighting,
+    )
     levels = standard_levels(plate.standard_concentration, standard_od, fit.parameters)
     lloq, uloq = quantification_limits(levels)
     if lloq is None:
         warnings.append("no standard level meets the acceptance rule: samples not quantifiable")
     samples = tuple(
-        quantify_sample(name, [od - (blank or 0.0) for od in wells], dilution, fit.parameters,
-                        lloq, uloq)
+        quantify_sample(
+            name, [od - (blank or 0.0) for od in wells], dilution, fit.parameters, lloq, uloq
+        )
         for name, wells, dilution in plate.samples
     )
     return ElisaAnalysis(fit, levels, lloq, uloq, samples, blank, tuple(warnings))
@@ -612,23 +665,36 @@ def to_json(analysis: ElisaAnalysis) -> dict[str, object]:
         "fit": fit_json,
         "lloq": analysis.lloq,
         "uloq": analysis.uloq,
-        "rule": (f"LLOQ/ULOQ: lowest/highest standard whose back-calculated recovery is within "
-                 f"±{LIMIT_INNER_PERCENT:g} % (±{LIMIT_END_PERCENT:g} % at the lowest and highest "
-                 "level) and whose replicate OD CV is within the same limit"),
+        "rule": (
+            f"LLOQ/ULOQ: lowest/highest standard whose back-calculated recovery is within "
+            f"±{LIMIT_INNER_PERCENT:g} % (±{LIMIT_END_PERCENT:g} % at the lowest and highest "
+            "level) and whose replicate OD CV is within the same limit"
+        ),
         "blank_subtracted": analysis.blank_subtracted,
         "standards": [
-            {"concentration": level.concentration, "n_wells": level.n_wells,
-             "mean_od": level.mean_od, "cv_percent": _number(level.cv_percent),
-             "back_calculated": _number(level.back_calculated),
-             "recovery_percent": _number(level.recovery_percent),
-             "limit_percent": level.limit_percent, "passes": level.passes}
+            {
+                "concentration": level.concentration,
+                "n_wells": level.n_wells,
+                "mean_od": level.mean_od,
+                "cv_percent": _number(level.cv_percent),
+                "back_calculated": _number(level.back_calculated),
+                "recovery_percent": _number(level.recovery_percent),
+                "limit_percent": level.limit_percent,
+                "passes": level.passes,
+            }
             for level in analysis.standards
         ],
         "samples": [
-            {"sample": sample.sample, "n_wells": sample.n_wells, "mean_od": sample.mean_od,
-             "cv_percent": _number(sample.cv_percent), "dilution": sample.dilution,
-             "concentration_in_well": _number(sample.concentration_in_well),
-             "concentration": _number(sample.concentration), "flag": sample.flag.value}
+            {
+                "sample": sample.sample,
+                "n_wells": sample.n_wells,
+                "mean_od": sample.mean_od,
+                "cv_percent": _number(sample.cv_percent),
+                "dilution": sample.dilution,
+                "concentration_in_well": _number(sample.concentration_in_well),
+                "concentration": _number(sample.concentration),
+                "flag": sample.flag.value,
+            }
             for sample in analysis.samples
         ],
         "warnings": list(analysis.warnings),
@@ -637,23 +703,38 @@ def to_json(analysis: ElisaAnalysis) -> dict[str, object]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", choices=[m.value for m in CurveModel], default="4pl")
-    parser.add_argument("--fix-bottom", type=float, default=None, metavar="V",
-                        help="fix the lower asymptote (OD at concentration 0) at V")
-    parser.add_argument("--weights", choices=[w.value for w in Weighting], default="none",
-                        help="least-squares weights per well (default: unweighted)")
-    parser.add_argument("--subtract-blank", action="store_true",
-                        help="subtract the mean blank OD from every well before fitting")
+    parser.add_argument(
+        "--fix-bottom",
+        type=float,
+        default=None,
+        metavar="V",
+        help="fix the lower asymptote (OD at concentration 0) at V",
+    )
+    parser.add_argument(
+        "--weights",
+        choices=[w.value for w in Weighting],
+        default="none",
+        help="least-squares weights per well (default: unweighted)",
+    )
+    parser.add_argument(
+        "--subtract-blank",
+        action="store_true",
+        help="subtract the mean blank OD from every well before fitting",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
     plate = read_elisa_csv(args.input)
     if args.subtract_blank and len(plate.blank_od) == 0:
-        raise AnalysisInputError("--subtract-blank needs blank wells (role 'blank')",
-                                 column="role")
+        raise AnalysisInputError("--subtract-blank needs blank wells (role 'blank')", column="role")
     try:
-        analysis = analyze_elisa(plate, model=CurveModel(args.model),
-                                 fixed_bottom=args.fix_bottom, weighting=Weighting(args.weights),
-                                 subtract_blank=args.subtract_blank)
+        analysis = analyze_elisa(
+            plate,
+            model=CurveModel(args.model),
+            fixed_bottom=args.fix_bottom,
+            weighting=Weighting(args.weights),
+            subtract_blank=args.subtract_blank,
+        )
     except CurveFitError as exc:
         raise AnalysisInputError(str(exc), column="od") from None
     return to_json(analysis)

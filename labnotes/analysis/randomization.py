@@ -68,8 +68,9 @@ class Cohort:
             raise ValueError("every animal must appear once")
         if self.volume_mm3.shape != (n,) or not np.isfinite(self.volume_mm3).all():
             raise ValueError("volume_mm3 needs one finite value per animal")
-        if self.weight_g is not None and (self.weight_g.shape != (n,)
-                                          or not np.isfinite(self.weight_g).all()):
+        if self.weight_g is not None and (
+            self.weight_g.shape != (n,) or not np.isfinite(self.weight_g).all()
+        ):
             raise ValueError("weight_g needs one finite value per animal")
         if self.cage is not None and len(self.cage) != n:
             raise ValueError("cage needs one value per animal")
@@ -174,8 +175,9 @@ def _spread_labels(sizes: Sequence[int]) -> IntArray:
     return np.array([arm for _, arm in sorted(keys)], dtype=np.int64)
 
 
-def _pairwise_smd(sums: FloatArray, squares: FloatArray, counts: FloatArray,
-                  cohort_sd: float) -> FloatArray:
+def _pairwise_smd(
+    sums: FloatArray, squares: FloatArray, counts: FloatArray, cohort_sd: float
+) -> FloatArray:
     """Largest pairwise SMD per row from per-arm sums (rows = candidates, columns = arms)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
@@ -202,8 +204,9 @@ def _cohort_sd(values: FloatArray) -> float:
     return float(values.std(ddof=1)) if len(values) >= 2 else 0.0
 
 
-def _arm_sums(labels: IntArray, values: FloatArray, n_arms: int
-              ) -> tuple[FloatArray, FloatArray, FloatArray]:
+def _arm_sums(
+    labels: IntArray, values: FloatArray, n_arms: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Per candidate row and arm: Σx, Σx², n — one bincount over (row, arm) pairs."""
     rows = labels.shape[0]
     flat = (labels + n_arms * np.arange(rows)[:, None]).ravel()
@@ -241,8 +244,13 @@ def _cage_ok(labels: IntArray, cages: tuple[str, ...], n_arms: int) -> npt.NDArr
 # The three methods
 
 
-def randomize_simple(cohort: Cohort, n_arms: int, rng: np.random.Generator, *,
-                     planned_sizes: Sequence[int] | None = None) -> Allocation:
+def randomize_simple(
+    cohort: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    *,
+    planned_sizes: Sequence[int] | None = None,
+) -> Allocation:
     """Complete randomization with fixed arm sizes: a random permutation of the arm labels.
 
     Formula: labels = (size₀ zeros, size₁ ones, …) permuted by ``rng.permutation``. Source: the
@@ -256,8 +264,9 @@ def randomize_simple(cohort: Cohort, n_arms: int, rng: np.random.Generator, *,
     return _allocation(cohort, arm, n_arms, provenance, 1)
 
 
-def _stratified_labels(volume: FloatArray, sizes: Sequence[int], block_size: int, count: int,
-                       rng: np.random.Generator) -> IntArray:
+def _stratified_labels(
+    volume: FloatArray, sizes: Sequence[int], block_size: int, count: int, rng: np.random.Generator
+) -> IntArray:
     """``count`` stratified allocations as rows: animals by volume, shuffled within blocks."""
     n = len(volume)
     order = np.argsort(volume, kind="stable")
@@ -270,9 +279,14 @@ def _stratified_labels(volume: FloatArray, sizes: Sequence[int], block_size: int
     return labels
 
 
-def randomize_stratified(cohort: Cohort, n_arms: int, rng: np.random.Generator, *,
-                         planned_sizes: Sequence[int] | None = None,
-                         block_size: int | None = None) -> Allocation:
+def randomize_stratified(
+    cohort: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    *,
+    planned_sizes: Sequence[int] | None = None,
+    block_size: int | None = None,
+) -> Allocation:
     """Stratified on tumour volume: animals sorted by volume, cut into blocks of k, random within.
 
     Formula: animals ordered by ``volume_mm3`` (ties in input order) are matched to a label
@@ -291,8 +305,9 @@ def randomize_stratified(cohort: Cohort, n_arms: int, rng: np.random.Generator, 
     return _allocation(cohort, arm, n_arms, provenance, 1)
 
 
-def _moments(sums: FloatArray, squares: FloatArray, counts: FloatArray, cohort_sd: float
-             ) -> tuple[FloatArray, FloatArray]:
+def _moments(
+    sums: FloatArray, squares: FloatArray, counts: FloatArray, cohort_sd: float
+) -> tuple[FloatArray, FloatArray]:
     """Means and variances (n - 1) from sums; an arm of fewer than two uses the cohort SD."""
     with np.errstate(invalid="ignore", divide="ignore"):
         means = sums / counts
@@ -300,17 +315,23 @@ def _moments(sums: FloatArray, squares: FloatArray, counts: FloatArray, cohort_s
     return means, np.where(counts >= 2, np.maximum(variances, 0.0), cohort_sd**2)
 
 
-def _smd(mean_x: FloatArray, var_x: FloatArray, mean_y: FloatArray, var_y: FloatArray
-         ) -> FloatArray:
+def _smd(
+    mean_x: FloatArray, var_x: FloatArray, mean_y: FloatArray, var_y: FloatArray
+) -> FloatArray:
     differences = np.abs(mean_x - mean_y)
     pooled = np.sqrt((var_x + var_y) / 2.0)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(pooled > 0, differences / pooled,
-                        np.where(differences > 0, np.inf, 0.0))
+        return np.where(pooled > 0, differences / pooled, np.where(differences > 0, np.inf, 0.0))
 
 
-def _swap_refine(labels: IntArray, cohort: Cohort, n_arms: int, n_fixed: int,
-                 cage_constraint: CageConstraint, max_rounds: int) -> tuple[IntArray, float]:
+def _swap_refine(
+    labels: IntArray,
+    cohort: Cohort,
+    n_arms: int,
+    n_fixed: int,
+    cage_constraint: CageConstraint,
+    max_rounds: int,
+) -> tuple[IntArray, float]:
     """Greedy pairwise swaps between free animals of different arms while the criterion drops.
 
     Each round scores every swap at once — a swap of arms a and b changes only the SMDs of pairs
@@ -350,8 +371,10 @@ def _swap_refine(labels: IntArray, cohort: Cohort, n_arms: int, n_fixed: int,
             shift_squares = values[second] ** 2 - values[first] ** 2
             mean_a, var_a = _moments(sums[a] + shift, squares[a] + shift_squares, counts[a], sd)
             mean_b, var_b = _moments(sums[b] - shift, squares[b] - shift_squares, counts[b], sd)
-            for mean_x, var_x, x, y, mean_y, var_y in ((mean_a, var_a, a, b, mean_b, var_b),
-                                                       (mean_b, var_b, b, a, mean_a, var_a)):
+            for mean_x, var_x, x, y, mean_y, var_y in (
+                (mean_a, var_a, a, b, mean_b, var_b),
+                (mean_b, var_b, b, a, mean_a, var_a),
+            ):
                 other_means = np.repeat(means[None, :], len(rows), axis=0)
                 other_vars = np.repeat(variances[None, :], len(rows), axis=0)
                 other_means[rows, y] = mean_y
@@ -378,9 +401,16 @@ def _swap_refine(labels: IntArray, cohort: Cohort, n_arms: int, n_fixed: int,
     return current, best_value
 
 
-def _search(cohort: Cohort, n_arms: int, rng: np.random.Generator, sizes: Sequence[int],
-            candidates: int, cage_constraint: CageConstraint, fixed: IntArray | None,
-            refine_rounds: int) -> tuple[IntArray, float]:
+def _search(
+    cohort: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    sizes: Sequence[int],
+    candidates: int,
+    cage_constraint: CageConstraint,
+    fixed: IntArray | None,
+    refine_rounds: int,
+) -> tuple[IntArray, float]:
     """Best candidate for the free animals; ``fixed`` holds arms of earlier animals (batches)."""
     n_fixed = 0 if fixed is None else len(fixed)
     free_volume = cohort.volume_mm3[n_fixed:]
@@ -391,8 +421,9 @@ def _search(cohort: Cohort, n_arms: int, rng: np.random.Generator, sizes: Sequen
         count = min(_CHUNK, remaining)
         remaining -= count
         free = _stratified_labels(free_volume, sizes, n_arms, count, rng)
-        labels = free if fixed is None else np.hstack([np.broadcast_to(fixed, (count, n_fixed)),
-                                                       free])
+        labels = (
+            free if fixed is None else np.hstack([np.broadcast_to(fixed, (count, n_fixed)), free])
+        )
         values = _criterion(labels, cohort, n_arms)
         if cage_constraint is CageConstraint.SPREAD and cohort.cage is not None:
             values = np.where(_cage_ok(labels, cohort.cage, n_arms), values, np.inf)
@@ -401,19 +432,27 @@ def _search(cohort: Cohort, n_arms: int, rng: np.random.Generator, sizes: Sequen
             best_value = float(values[index])
             best_labels = labels[index].copy()
     if best_labels is None:
-        raise ValueError("no candidate allocation satisfied the cage constraint; "
-                         "search more candidates or relax the constraint")
+        raise ValueError(
+            "no candidate allocation satisfied the cage constraint; "
+            "search more candidates or relax the constraint"
+        )
     if refine_rounds > 0:
-        best_labels, best_value = _swap_refine(best_labels, cohort, n_arms, n_fixed,
-                                               cage_constraint, refine_rounds)
+        best_labels, best_value = _swap_refine(
+            best_labels, cohort, n_arms, n_fixed, cage_constraint, refine_rounds
+        )
     return best_labels[n_fixed:], best_value
 
 
-def randomize_balanced(cohort: Cohort, n_arms: int, rng: np.random.Generator, *,
-                       planned_sizes: Sequence[int] | None = None,
-                       candidates: int = DEFAULT_CANDIDATES,
-                       cage_constraint: CageConstraint = CageConstraint.NONE,
-                       refine_rounds: int = DEFAULT_REFINE_ROUNDS) -> Allocation:
+def randomize_balanced(
+    cohort: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    *,
+    planned_sizes: Sequence[int] | None = None,
+    candidates: int = DEFAULT_CANDIDATES,
+    cage_constraint: CageConstraint = CageConstraint.NONE,
+    refine_rounds: int = DEFAULT_REFINE_ROUNDS,
+) -> Allocation:
     """Multi-covariate balance: keep the best of many seeded candidate allocations.
 
     Criterion (minimised): the largest SMD over the covariates (volume, and weight when given)
@@ -433,13 +472,15 @@ def randomize_balanced(cohort: Cohort, n_arms: int, rng: np.random.Generator, *,
     sizes = group_sizes(len(cohort), n_arms, planned_sizes)
     if candidates < 1:
         raise ValueError("at least one candidate is needed")
-    arm, value = _search(cohort, n_arms, rng, sizes, candidates, cage_constraint, None,
-                         refine_rounds)
+    arm, value = _search(
+        cohort, n_arms, rng, sizes, candidates, cage_constraint, None, refine_rounds
+    )
     return _allocation(cohort, arm, n_arms, provenance, candidates, value)
 
 
-def batch_sizes(existing_sizes: Sequence[int], n_new: int,
-                planned_sizes: Sequence[int] | None = None) -> list[int]:
+def batch_sizes(
+    existing_sizes: Sequence[int], n_new: int, planned_sizes: Sequence[int] | None = None
+) -> list[int]:
     """Arm sizes for a new batch so that the running totals stay as planned (or equal ±1).
 
     Without a plan each new animal goes to an arm with the fewest animals so far (lowest arm
@@ -461,11 +502,18 @@ def batch_sizes(existing_sizes: Sequence[int], n_new: int,
     return new
 
 
-def randomize_batch(allocated: Cohort, allocated_arm: Sequence[int], new: Cohort, n_arms: int,
-                    rng: np.random.Generator, *, planned_sizes: Sequence[int] | None = None,
-                    candidates: int = DEFAULT_CANDIDATES,
-                    cage_constraint: CageConstraint = CageConstraint.NONE,
-                    refine_rounds: int = DEFAULT_REFINE_ROUNDS) -> Allocation:
+def randomize_batch(
+    allocated: Cohort,
+    allocated_arm: Sequence[int],
+    new: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    *,
+    planned_sizes: Sequence[int] | None = None,
+    candidates: int = DEFAULT_CANDIDATES,
+    cage_constraint: CageConstraint = CageConstraint.NONE,
+    refine_rounds: int = DEFAULT_REFINE_ROUNDS,
+) -> Allocation:
     """Balance a new batch against the animals already allocated (rolling enrolment).
 
     The earlier animals keep their arms; the new ones are allocated by the balance method with the
@@ -484,23 +532,32 @@ def randomize_batch(allocated: Cohort, allocated_arm: Sequence[int], new: Cohort
     combined = Cohort(
         animals=allocated.animals + new.animals,
         volume_mm3=np.concatenate([allocated.volume_mm3, new.volume_mm3]),
-        weight_g=None if new.weight_g is None or allocated.weight_g is None
+        weight_g=None
+        if new.weight_g is None or allocated.weight_g is None
         else np.concatenate([allocated.weight_g, new.weight_g]),
         cage=None if new.cage is None or allocated.cage is None else allocated.cage + new.cage,
     )
     existing_sizes = np.bincount(existing, minlength=n_arms).astype(int).tolist()
     sizes = batch_sizes(existing_sizes, len(new), planned_sizes)
-    arm, value = _search(combined, n_arms, rng, sizes, candidates, cage_constraint, existing,
-                         refine_rounds)
+    arm, value = _search(
+        combined, n_arms, rng, sizes, candidates, cage_constraint, existing, refine_rounds
+    )
     return _allocation(new, arm, n_arms, provenance, candidates, value)
 
 
-def _allocation(cohort: Cohort, arm: IntArray, n_arms: int, provenance: Provenance,
-                candidates: int, criterion: float | None = None) -> Allocation:
+def _allocation(
+    cohort: Cohort,
+    arm: IntArray,
+    n_arms: int,
+    provenance: Provenance,
+    candidates: int,
+    criterion: float | None = None,
+) -> Allocation:
     if criterion is None:
         criterion = float(_criterion(arm[None, :], cohort, n_arms)[0]) if len(cohort) else 0.0
-    return Allocation(cohort.animals, np.asarray(arm, dtype=np.int64), n_arms, provenance,
-                      criterion, candidates)
+    return Allocation(
+        cohort.animals, np.asarray(arm, dtype=np.int64), n_arms, provenance, criterion, candidates
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -578,7 +635,9 @@ def read_cohort_csv(path: str | Path) -> Cohort:
         if animal in first_line:
             raise AnalysisInputError(
                 f"animal '{animal}' is listed twice (first on row {first_line[animal]})",
-                row=line, column="animal")
+                row=line,
+                column="animal",
+            )
         first_line[animal] = line
         animals.append(animal)
         for column, target in (("volume_mm3", volumes), ("weight_g", weights)):
@@ -613,13 +672,18 @@ def to_json(allocation: Allocation, table: BalanceTable) -> dict[str, object]:
         "groups": allocation.n_arms,
         "sizes": allocation.sizes(),
         "candidates_searched": allocation.candidates_searched,
-        "allocation": [{"animal": animal, "group": int(arm) + 1}
-                       for animal, arm in zip(allocation.animals, allocation.arm, strict=True)],
+        "allocation": [
+            {"animal": animal, "group": int(arm) + 1}
+            for animal, arm in zip(allocation.animals, allocation.arm, strict=True)
+        ],
         "balance": {
             "arms": [
-                {"group": row.arm + 1, "n": row.n,
-                 **{f"{name}_mean": _number(s.mean) for name, s in row.covariates.items()},
-                 **{f"{name}_sd": _number(s.sd) for name, s in row.covariates.items()}}
+                {
+                    "group": row.arm + 1,
+                    "n": row.n,
+                    **{f"{name}_mean": _number(s.mean) for name, s in row.covariates.items()},
+                    **{f"{name}_sd": _number(s.sd) for name, s in row.covariates.items()},
+                }
                 for row in table.arms
             ],
             "largest_smd": {name: _number(v) for name, v in table.largest_smd.items()},
@@ -634,34 +698,56 @@ def _planned(text: str | None, n_arms: int, n_animals: int) -> list[int] | None:
     try:
         sizes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise AnalysisInputError(f"--sizes '{text}' is not a comma-separated list of whole "
-                                 "numbers") from None
+        raise AnalysisInputError(
+            f"--sizes '{text}' is not a comma-separated list of whole numbers"
+        ) from None
     if len(sizes) != n_arms or sum(sizes) != n_animals or min(sizes) < 0:
-        raise AnalysisInputError(f"--sizes {text} must be {n_arms} numbers adding up to the "
-                                 f"{n_animals} animals in the file")
+        raise AnalysisInputError(
+            f"--sizes {text} must be {n_arms} numbers adding up to the "
+            f"{n_animals} animals in the file"
+        )
     return sizes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--groups", type=int, required=True, metavar="K", help="number of arms")
-    parser.add_argument("--seed", type=int, required=True, metavar="S",
-                        help="seed of numpy's default generator (PCG64)")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        required=True,
+        metavar="S",
+        help="seed of numpy's default generator (PCG64)",
+    )
     parser.add_argument("--method", choices=[m.value for m in Method], default="balance")
-    parser.add_argument("--sizes", default=None, metavar="N1,N2,…",
-                        help="planned arm sizes (default: equal ±1)")
-    parser.add_argument("--candidates", type=int, default=DEFAULT_CANDIDATES,
-                        help="candidate allocations searched by the balance method")
-    parser.add_argument("--block-size", type=int, default=None,
-                        help="block size of the stratified method (default: K)")
-    parser.add_argument("--cage-constraint", choices=[c.value for c in CageConstraint],
-                        default="none", help="spread cage-mates over the arms (needs 'cage')")
+    parser.add_argument(
+        "--sizes", default=None, metavar="N1,N2,…", help="planned arm sizes (default: equal ±1)"
+    )
+    parser.add_argument(
+        "--candidates",
+        type=int,
+        default=DEFAULT_CANDIDATES,
+        help="candidate allocations searched by the balance method",
+    )
+    parser.add_argument(
+        "--block-size",
+        type=int,
+        default=None,
+        help="block size of the stratified method (default: K)",
+    )
+    parser.add_argument(
+        "--cage-constraint",
+        choices=[c.value for c in CageConstraint],
+        default="none",
+        help="spread cage-mates over the arms (needs 'cage')",
+    )
 
 
 def run(args: argparse.Namespace) -> dict[str, object]:
     cohort = read_cohort_csv(args.input)
     if args.groups < 1 or args.groups > len(cohort):
-        raise AnalysisInputError(f"--groups {args.groups} must lie between 1 and the "
-                                 f"{len(cohort)} animals in the file")
+        raise AnalysisInputError(
+            f"--groups {args.groups} must lie between 1 and the {len(cohort)} animals in the file"
+        )
     if args.seed < 0:
         raise AnalysisInputError(f"--seed {args.seed} must not be negative")
     if args.cage_constraint != "none" and cohort.cage is None:
@@ -673,12 +759,18 @@ def run(args: argparse.Namespace) -> dict[str, object]:
         if method is Method.SIMPLE:
             allocation = randomize_simple(cohort, args.groups, rng, planned_sizes=planned)
         elif method is Method.STRATIFIED:
-            allocation = randomize_stratified(cohort, args.groups, rng, planned_sizes=planned,
-                                              block_size=args.block_size)
+            allocation = randomize_stratified(
+                cohort, args.groups, rng, planned_sizes=planned, block_size=args.block_size
+            )
         else:
-            allocation = randomize_balanced(cohort, args.groups, rng, planned_sizes=planned,
-                                            candidates=args.candidates,
-                                            cage_constraint=CageConstraint(args.cage_constraint))
+            allocation = randomize_balanced(
+                cohort,
+                args.groups,
+                rng,
+                planned_sizes=planned,
+                candidates=args.candidates,
+                cage_constraint=CageConstraint(args.cage_constraint),
+            )
     except ValueError as exc:
         raise AnalysisInputError(str(exc)) from None
     return to_json(allocation, balance_table(cohort, allocation.arm, args.groups))

@@ -135,8 +135,9 @@ class SurvivalAnalysis:
 # Kaplan-Meier
 
 
-def _as_arrays(time_days: Sequence[float] | FloatArray, event: Sequence[int] | IntArray
-               ) -> tuple[FloatArray, IntArray]:
+def _as_arrays(
+    time_days: Sequence[float] | FloatArray, event: Sequence[int] | IntArray
+) -> tuple[FloatArray, IntArray]:
     times = np.asarray(time_days, dtype=np.float64)
     events = np.asarray(event, dtype=np.int64)
     if times.shape != events.shape or times.ndim != 1:
@@ -350,7 +351,7 @@ def pairwise_logrank(
     group_array = np.asarray(groups, dtype=object)
     raw: list[tuple[str, str, float | None, float | None]] = []
     for i, a in enumerate(labels):
-        for b in labels[i + 1:]:
+        for b in labels[i + 1 :]:
             mask = (group_array == a) | (group_array == b)
             result = logrank_test(times[mask], events[mask], list(group_array[mask]))
             raw.append((a, b, result.chi2, result.p))
@@ -481,7 +482,13 @@ def cox_hazard_ratios(
         se = math.sqrt(variance) if variance > 0 else math.nan
         if abs(coefficient) > COX_INFINITE_COEFFICIENT or not math.isfinite(se):
             results[g] = HazardRatio(
-                g, None, None, None, None, None, None,
+                g,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
                 "not estimable: monotone likelihood (the coefficient runs off to infinity)",
             )
             continue
@@ -497,14 +504,21 @@ def cox_hazard_ratios(
     for g in others:
         if g not in results:
             results[g] = HazardRatio(
-                g, None, None, None, None, None, None,
+                g,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
                 "not estimable: no events in this group (hazard ratio tends to 0)",
             )
     return tuple(results[g] for g in others), converged
 
 
-def increase_in_lifespan_percent(median_treated: float | None, median_control: float | None
-                                 ) -> float | None:
+def increase_in_lifespan_percent(
+    median_treated: float | None, median_control: float | None
+) -> float | None:
     """ILS % = 100 · (median_T - median_C) / median_C (NCI increase in lifespan).
 
     Policy: ``None`` when either median is not reached or the control median is 0.
@@ -535,8 +549,9 @@ def default_control(groups: Sequence[str]) -> str:
     return labels[0]
 
 
-def analyze_survival(data: SurvivalData, *, control: str | None = None,
-                     conf_level: float = 0.95) -> SurvivalAnalysis:
+def analyze_survival(
+    data: SurvivalData, *, control: str | None = None, conf_level: float = 0.95
+) -> SurvivalAnalysis:
     """Kaplan-Meier per group, overall and pairwise log-rank, ILS % and Cox ratios vs control.
 
     Groups are those present in the data, in order of first appearance. Policies of the parts
@@ -551,11 +566,14 @@ def analyze_survival(data: SurvivalData, *, control: str | None = None,
     times = np.asarray(data.time_days, dtype=np.float64)
     events = np.asarray(data.event, dtype=np.int64)
     group_array = np.asarray(data.groups, dtype=object)
-    curves = {g: kaplan_meier(times[group_array == g], events[group_array == g],
-                              conf_level=conf_level) for g in labels}
+    curves = {
+        g: kaplan_meier(times[group_array == g], events[group_array == g], conf_level=conf_level)
+        for g in labels
+    }
     medians = {g: median_survival(curves[g]) for g in labels}
-    ratios, converged = cox_hazard_ratios(times, events, list(data.groups), control_group,
-                                          conf_level=conf_level)
+    ratios, converged = cox_hazard_ratios(
+        times, events, list(data.groups), control_group, conf_level=conf_level
+    )
     ratio_of = {r.group: r for r in ratios}
     group_results = tuple(
         GroupSurvival(
@@ -563,8 +581,11 @@ def analyze_survival(data: SurvivalData, *, control: str | None = None,
             n=int((group_array == g).sum()),
             events=int(events[group_array == g].sum()),
             median=medians[g],
-            ils_percent=None if g == control_group else increase_in_lifespan_percent(
-                medians[g].median_days, medians[control_group].median_days),
+            ils_percent=None
+            if g == control_group
+            else increase_in_lifespan_percent(
+                medians[g].median_days, medians[control_group].median_days
+            ),
             hazard_ratio=ratio_of.get(g),
             curve=curves[g],
         )
@@ -599,7 +620,8 @@ def read_survival_csv(path: str | Path) -> SurvivalData:
         if animal in seen:
             raise AnalysisInputError(
                 f"animal '{animal}' is listed twice (first on row {seen[animal]})",
-                row=line, column="animal",
+                row=line,
+                column="animal",
             )
         seen[animal] = line
         group = require_text(table, index, "group")
@@ -626,14 +648,27 @@ def _number(value: float | None) -> float | None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--control", help="control group (default: named like vehicle/control)")
-    parser.add_argument("--conf-level", type=float, default=0.95,
-                        help="confidence level of the median and hazard-ratio intervals")
-    parser.add_argument("--at-risk-days", type=float, nargs="*", default=None,
-                        help="days at which to report numbers at risk per group")
+    parser.add_argument(
+        "--conf-level",
+        type=float,
+        default=0.95,
+        help="confidence level of the median and hazard-ratio intervals",
+    )
+    parser.add_argument(
+        "--at-risk-days",
+        type=float,
+        nargs="*",
+        default=None,
+        help="days at which to report numbers at risk per group",
+    )
 
 
-def to_json(analysis: SurvivalAnalysis, *, at_risk_days: Sequence[float] | None = None,
-            data: SurvivalData | None = None) -> dict[str, object]:
+def to_json(
+    analysis: SurvivalAnalysis,
+    *,
+    at_risk_days: Sequence[float] | None = None,
+    data: SurvivalData | None = None,
+) -> dict[str, object]:
     """The command's JSON shape (undefined numbers become ``None``)."""
     groups: list[dict[str, object]] = []
     group_array = np.asarray(data.groups, dtype=object) if data is not None else None
@@ -647,7 +682,9 @@ def to_json(analysis: SurvivalAnalysis, *, at_risk_days: Sequence[float] | None 
             "median_ci_lower_days": _number(g.median.lower_days),
             "median_ci_upper_days": _number(g.median.upper_days),
             "ils_percent": _number(g.ils_percent),
-            "hazard_ratio": None if ratio is None else {
+            "hazard_ratio": None
+            if ratio is None
+            else {
                 "hr": _number(ratio.hazard_ratio),
                 "ci_lower": _number(ratio.lower),
                 "ci_upper": _number(ratio.upper),
@@ -657,12 +694,23 @@ def to_json(analysis: SurvivalAnalysis, *, at_risk_days: Sequence[float] | None 
                 "note": ratio.note,
             },
             "curve": [
-                {"time_days": float(t), "n_risk": int(n), "n_event": int(d),
-                 "survival": _number(float(s)), "ci_lower": _number(float(lo)),
-                 "ci_upper": _number(float(hi))}
-                for t, n, d, s, lo, hi in zip(g.curve.time_days, g.curve.n_risk, g.curve.n_event,
-                                              g.curve.survival, g.curve.lower, g.curve.upper,
-                                              strict=True)
+                {
+                    "time_days": float(t),
+                    "n_risk": int(n),
+                    "n_event": int(d),
+                    "survival": _number(float(s)),
+                    "ci_lower": _number(float(lo)),
+                    "ci_upper": _number(float(hi)),
+                }
+                for t, n, d, s, lo, hi in zip(
+                    g.curve.time_days,
+                    g.curve.n_risk,
+                    g.curve.n_event,
+                    g.curve.survival,
+                    g.curve.lower,
+                    g.curve.upper,
+                    strict=True,
+                )
             ],
         }
         if at_risk_days is not None and data is not None and group_array is not None:
@@ -677,15 +725,26 @@ def to_json(analysis: SurvivalAnalysis, *, at_risk_days: Sequence[float] | None 
         "control": analysis.control,
         "conf_level": analysis.conf_level,
         "groups": groups,
-        "logrank": {"chi2": _number(analysis.logrank.chi2), "df": analysis.logrank.df,
-                    "p": _number(analysis.logrank.p)},
+        "logrank": {
+            "chi2": _number(analysis.logrank.chi2),
+            "df": analysis.logrank.df,
+            "p": _number(analysis.logrank.p),
+        },
         "pairwise": [
-            {"a": pair.a, "b": pair.b, "chi2": _number(pair.chi2), "p": _number(pair.p),
-             "p_holm": _number(pair.p_holm)}
+            {
+                "a": pair.a,
+                "b": pair.b,
+                "chi2": _number(pair.chi2),
+                "p": _number(pair.p),
+                "p_holm": _number(pair.p_holm),
+            }
             for pair in analysis.pairwise
         ],
-        "cox": {"ties": "efron", "reference": analysis.control,
-                "converged": analysis.cox_converged},
+        "cox": {
+            "ties": "efron",
+            "reference": analysis.control,
+            "converged": analysis.cox_converged,
+        },
     }
 
 

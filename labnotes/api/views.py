@@ -42,7 +42,12 @@ from labnotes.services import measurements as measurement_services
 from labnotes.services import randomization as randomization_services
 from labnotes.services import runs as run_services
 from labnotes.services import schedule as schedule_services
-from planner.api.conventions import IDEMPOTENCY_HEADER, VivologViewSetMixin, etag_for
+from planner.api.conventions import (
+    IDEMPOTENCY_HEADER,
+    VivologViewSetMixin,
+    etag_for,
+    request_user,
+)
 from planner.api.limits import enforce_row_limit
 
 ReadOnly = (mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet)
@@ -77,7 +82,7 @@ class StudyRunViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly): 
             study=data["study"],
             code=data["code"],
             day0=data["day0"],
-            started_by=request.user,
+            started_by=request_user(request),
             last_study_day=data.get("last_study_day"),
         )
         return _created(self.get_serializer(run).data, run)
@@ -108,7 +113,7 @@ class StudyRunViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly): 
         run = self.get_object()
         result = schedule_services.expand_run_tasks(
             run=run,
-            requested_by=request.user,
+            requested_by=request_user(request),
             reason=request.data.get("reason"),
         )
         return Response({"created": result.created, "removed": result.removed})
@@ -173,7 +178,10 @@ class AnimalViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
                 }
             )
         animals = animal_services.register_animals(
-            run=run, rows=rows, registered_by=request.user, received_on=data.get("received_on")
+            run=run,
+            rows=rows,
+            registered_by=request_user(request),
+            received_on=data.get("received_on"),
         )
         created = self.get_queryset().filter(pk__in=[a.pk for a in animals])
         return Response(
@@ -187,7 +195,7 @@ class AnimalViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
         body = s.ReasonSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         animal_services.exclude_animal(
-            animal=animal, reason=body.validated_data["reason"], excluded_by=request.user
+            animal=animal, reason=body.validated_data["reason"], excluded_by=request_user(request)
         )
         return Response(self.get_serializer(self.get_object()).data)
 
@@ -200,7 +208,7 @@ class AnimalViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
         animal_services.move_animals(
             animals=[animal],
             cage=body.validated_data["cage"],
-            moved_by=request.user,
+            moved_by=request_user(request),
             reason=body.validated_data["reason"],
             moved_on=body.validated_data.get("moved_on"),
         )
@@ -215,7 +223,7 @@ class AnimalViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
         body.is_valid(raise_exception=True)
         result = blinding_services.emergency_unblind_animal(
             animal=animal,
-            performed_by=request.user,
+            performed_by=request_user(request),
             reason=body.validated_data["reason"],
         )
         return Response(
@@ -248,7 +256,7 @@ class CageViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly):  # t
             room=data.get("room", ""),
             rack=data.get("rack", ""),
             position=data.get("position", ""),
-            created_by=request.user,
+            created_by=request_user(request),
         )
         return _created(self.get_serializer(cage).data, cage)
 
@@ -264,7 +272,7 @@ class CageViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly):  # t
             cage=cage,
             animals=data["animals"],
             new_label=data["new_label"],
-            moved_by=request.user,
+            moved_by=request_user(request),
             reason=data["reason"],
             moved_on=data.get("moved_on"),
         )
@@ -286,7 +294,7 @@ class TumourViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly):  #
         )
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        implantation = animal_services.record_implantation(operator=request.user, **data)
+        implantation = animal_services.record_implantation(operator=request_user(request), **data)
         return _created(self.get_serializer(implantation.tumour).data, implantation.tumour)
 
 
@@ -306,7 +314,7 @@ class MeasurementViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly
         )
         body.is_valid(raise_exception=True)
         data = dict(body.validated_data)
-        reading = measurement_services.record_measurement(operator=request.user, **data)
+        reading = measurement_services.record_measurement(operator=request_user(request), **data)
         return _created(self.get_serializer(reading).data, reading)
 
     @extend_schema(request=s.ReasonSerializer)
@@ -317,7 +325,7 @@ class MeasurementViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly
         body.is_valid(raise_exception=True)
         voided = measurement_services.void_measurement(
             measurement=reading,
-            voided_by=request.user,
+            voided_by=request_user(request),
             reason=body.validated_data["reason"],
         )
         return Response(self.get_serializer(voided).data, headers={"ETag": etag_for(voided)})
@@ -343,7 +351,7 @@ class RandomizationBatchViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore
             options["candidates"] = data["candidates"]
         batch = randomization_services.preview_randomization(
             run=data["run"],
-            requested_by=request.user,
+            requested_by=request_user(request),
             animals=data.get("animals") or None,
             method=data.get("method"),
             seed=data.get("seed"),
@@ -354,7 +362,9 @@ class RandomizationBatchViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str | None = None) -> Response:
         batch = self.get_object()
-        applied = randomization_services.apply_randomization(batch=batch, applied_by=request.user)
+        applied = randomization_services.apply_randomization(
+            batch=batch, applied_by=request_user(request)
+        )
         return Response(self.get_serializer(applied).data, headers={"ETag": etag_for(applied)})
 
     @extend_schema(request=s.ReasonSerializer)
@@ -365,7 +375,7 @@ class RandomizationBatchViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore
         body.is_valid(raise_exception=True)
         voided = randomization_services.void_randomization(
             batch=batch,
-            voided_by=request.user,
+            voided_by=request_user(request),
             reason=body.validated_data["reason"],
         )
         return Response(self.get_serializer(voided).data, headers={"ETag": etag_for(voided)})
@@ -390,7 +400,7 @@ class TaskViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
     @action(detail=True, methods=["post"])
     def complete(self, request: Request, pk: str | None = None) -> Response:
         task = self.get_object()
-        done = schedule_services.complete_task(task=task, completed_by=request.user)
+        done = schedule_services.complete_task(task=task, completed_by=request_user(request))
         return Response(self.get_serializer(self.get_queryset().get(pk=done.pk)).data)
 
 
@@ -411,7 +421,7 @@ class UnblindingViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]
         data = body.validated_data
         event = blinding_services.unblind_study(
             study=data["study"],
-            performed_by=request.user,
+            performed_by=request_user(request),
             password=data["password"],
             reason=data["reason"],
         )

@@ -37,8 +37,7 @@ class ReportArtifacts:
         }
 
 
-def build_report(report: ReportInput, *, results: ReportResults | None = None
-                 ) -> ReportArtifacts:
+def build_report(report: ReportInput, *, results: ReportResults | None = None) -> ReportArtifacts:
     """Compute the results and render every artifact (seconds: the PDF layout dominates).
 
     ``results`` may be passed when already computed (the dashboard shares them).

@@ -33,8 +33,7 @@ WIDTH = 680
 PLOT_LEFT = 104.0
 FONT = "DejaVu Sans, Arial, Helvetica, sans-serif"
 #: Okabe & Ito (2008) colour-blind-safe palette, without its yellow (too pale on white).
-PALETTE = ("#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#56B4E9", "#CC79A7",
-           "#999999")
+PALETTE = ("#000000", "#E69F00", "#0072B2", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#999999")
 MARKERS = ("circle", "square", "triangle", "diamond", "down", "cross", "plus")
 DASHES = ("", "7 3", "2 2", "9 3 2 3", "4 4")
 VOLUME_LABEL = "Tumour volume (mm³)"
@@ -54,8 +53,9 @@ def arm_style(index: int) -> Style:
     The three cycles have co-prime lengths (8, 7, 5), so no two of the first 280 arms share all
     three; the control (index 0) is black, solid, circles.
     """
-    return Style(PALETTE[index % len(PALETTE)], MARKERS[index % len(MARKERS)],
-                 DASHES[index % len(DASHES)])
+    return Style(
+        PALETTE[index % len(PALETTE)], MARKERS[index % len(MARKERS)], DASHES[index % len(DASHES)]
+    )
 
 
 def _e(text: object) -> str:
@@ -67,8 +67,9 @@ def _f(value: float) -> str:
     return f"{value:.1f}"
 
 
-def marker(kind: str, x: float, y: float, colour: str, size: float = 3.6,
-           filled: bool = True) -> str:
+def marker(
+    kind: str, x: float, y: float, colour: str, size: float = 3.6, filled: bool = True
+) -> str:
     """One data marker centred on (x, y)."""
     fill = colour if filled else "#ffffff"
     common = f'fill="{fill}" stroke="{colour}" stroke-width="1.2"'
@@ -76,33 +77,53 @@ def marker(kind: str, x: float, y: float, colour: str, size: float = 3.6,
     if kind == "circle":
         return f'<circle cx="{_f(x)}" cy="{_f(y)}" r="{_f(s)}" {common}/>'
     if kind == "square":
-        return (f'<rect x="{_f(x - s)}" y="{_f(y - s)}" width="{_f(2 * s)}" '
-                f'height="{_f(2 * s)}" {common}/>')
+        return (
+            f'<rect x="{_f(x - s)}" y="{_f(y - s)}" width="{_f(2 * s)}" '
+            f'height="{_f(2 * s)}" {common}/>'
+        )
     if kind in ("triangle", "down"):
         sign = 1 if kind == "triangle" else -1
-        points = [(x, y - sign * s * 1.2), (x - s * 1.1, y + sign * s * 0.8),
-                  (x + s * 1.1, y + sign * s * 0.8)]
+        points = [
+            (x, y - sign * s * 1.2),
+            (x - s * 1.1, y + sign * s * 0.8),
+            (x + s * 1.1, y + sign * s * 0.8),
+        ]
         return f'<polygon points="{_points(points)}" {common}/>'
     if kind == "diamond":
         points = [(x, y - s * 1.3), (x + s, y), (x, y + s * 1.3), (x - s, y)]
         return f'<polygon points="{_points(points)}" {common}/>'
     if kind == "cross":
-        return (f'<path d="M{_f(x - s)} {_f(y - s)}L{_f(x + s)} {_f(y + s)}M{_f(x - s)} '
-                f'{_f(y + s)}L{_f(x + s)} {_f(y - s)}" stroke="{colour}" stroke-width="1.8"/>')
-    return (f'<path d="M{_f(x - s)} {_f(y)}H{_f(x + s)}M{_f(x)} {_f(y - s)}V{_f(y + s)}" '
-            f'stroke="{colour}" stroke-width="1.8"/>')
+        return (
+            f'<path d="M{_f(x - s)} {_f(y - s)}L{_f(x + s)} {_f(y + s)}M{_f(x - s)} '
+            f'{_f(y + s)}L{_f(x + s)} {_f(y - s)}" stroke="{colour}" stroke-width="1.8"/>'
+        )
+    return (
+        f'<path d="M{_f(x - s)} {_f(y)}H{_f(x + s)}M{_f(x)} {_f(y - s)}V{_f(y + s)}" '
+        f'stroke="{colour}" stroke-width="1.8"/>'
+    )
 
 
 def _points(points: Sequence[tuple[float, float]]) -> str:
     return " ".join(f"{_f(x)},{_f(y)}" for x, y in points)
 
 
-def _text(x: float, y: float, text: object, *, size: float = 11, anchor: str = "middle",
-          weight: str = "normal", colour: str = "#000000", rotate: bool = False) -> str:
+def _text(
+    x: float,
+    y: float,
+    text: object,
+    *,
+    size: float = 11,
+    anchor: str = "middle",
+    weight: str = "normal",
+    colour: str = "#000000",
+    rotate: bool = False,
+) -> str:
     transform = f' transform="rotate(-90 {_f(x)} {_f(y)})"' if rotate else ""
     bold = ' font-weight="bold"' if weight == "bold" else ""
-    return (f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size:g}" text-anchor="{anchor}" '
-            f'fill="{colour}"{bold}{transform}>{_e(text)}</text>')
+    return (
+        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size:g}" text-anchor="{anchor}" '
+        f'fill="{colour}"{bold}{transform}>{_e(text)}</text>'
+    )
 
 
 def _short(label: str, limit: int = 22) -> str:
@@ -132,8 +153,9 @@ class Scale:
         if self.log:
             first = math.floor(math.log10(self.low))
             last = math.ceil(math.log10(self.high))
-            return [10.0 ** k for k in range(first, last + 1)
-                    if self.low <= 10.0 ** k <= self.high * 1.0001]
+            return [
+                10.0**k for k in range(first, last + 1) if self.low <= 10.0**k <= self.high * 1.0001
+            ]
         step = nice_step(self.high - self.low, 6)
         first = math.ceil(self.low / step - 1e-9)
         values: list[float] = []
@@ -151,8 +173,9 @@ def tick_label(value: float) -> str:
     return f"{value:g}".replace("-", "−")
 
 
-def linear_range(values: Sequence[float], *, include_zero: bool = True,
-                 pad: float = 0.05) -> tuple[float, float]:
+def linear_range(
+    values: Sequence[float], *, include_zero: bool = True, pad: float = 0.05
+) -> tuple[float, float]:
     """A padded, nicely rounded [low, high] covering ``values`` (and 0 when asked)."""
     finite = [v for v in values if math.isfinite(v)]
     low = min(finite, default=0.0)
@@ -162,8 +185,9 @@ def linear_range(values: Sequence[float], *, include_zero: bool = True,
     if high == low:
         high = low + 1.0
     step = nice_step(high - low, 6)
-    low_r = (math.floor((low - pad * (high - low)) / step) * step
-             if low < 0 or not include_zero else low)
+    low_r = (
+        math.floor((low - pad * (high - low)) / step) * step if low < 0 or not include_zero else low
+    )
     high_r = math.ceil((high + pad * (high - low)) / step) * step
     return low_r, high_r
 
@@ -184,32 +208,49 @@ class Frame:
     svg: str
 
 
-def frame(x: Scale, y: Scale, *, x_label: str, y_label: str, title: str = "",
-          reference_lines: Sequence[tuple[float, str]] = (), size: float = 11,
-          x_ticks: bool = True) -> Frame:
+def frame(
+    x: Scale,
+    y: Scale,
+    *,
+    x_label: str,
+    y_label: str,
+    title: str = "",
+    reference_lines: Sequence[tuple[float, str]] = (),
+    size: float = 11,
+    x_ticks: bool = True,
+) -> Frame:
     """Axes box, grid, ticks and labels around the plot area ``x.start..x.end, y.end..y.start``."""
     parts: list[str] = []
     left, right = x.start, x.end
     top, bottom = y.end, y.start
     for value in y.ticks():
         py = y(value)
-        parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(py)}" y2="{_f(py)}" '
-                     'stroke="#e3e3e3" stroke-width="0.8"/>')
+        parts.append(
+            f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(py)}" y2="{_f(py)}" '
+            'stroke="#e3e3e3" stroke-width="0.8"/>'
+        )
         parts.append(_text(left - 6, py + 3.8, tick_label(value), size=size - 1, anchor="end"))
     for value in x.ticks() if x_ticks else []:
         px = x(value)
-        parts.append(f'<line x1="{_f(px)}" x2="{_f(px)}" y1="{_f(bottom)}" '
-                     f'y2="{_f(bottom + 4)}" stroke="#000" stroke-width="1"/>')
+        parts.append(
+            f'<line x1="{_f(px)}" x2="{_f(px)}" y1="{_f(bottom)}" '
+            f'y2="{_f(bottom + 4)}" stroke="#000" stroke-width="1"/>'
+        )
         parts.append(_text(px, bottom + 16, tick_label(value), size=size - 1))
     for value, label in reference_lines:
         py = y(value)
-        parts.append(f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(py)}" y2="{_f(py)}" '
-                     'stroke="#666" stroke-width="1" stroke-dasharray="5 4"/>')
+        parts.append(
+            f'<line x1="{_f(left)}" x2="{_f(right)}" y1="{_f(py)}" y2="{_f(py)}" '
+            'stroke="#666" stroke-width="1" stroke-dasharray="5 4"/>'
+        )
         if label:
-            parts.append(_text(right - 4, py - 4, label, size=size - 2, anchor="end",
-                               colour="#444444"))
-    parts.append(f'<path d="M{_f(left)} {_f(top)}V{_f(bottom)}H{_f(right)}" fill="none" '
-                 'stroke="#000" stroke-width="1.2"/>')
+            parts.append(
+                _text(right - 4, py - 4, label, size=size - 2, anchor="end", colour="#444444")
+            )
+    parts.append(
+        f'<path d="M{_f(left)} {_f(top)}V{_f(bottom)}H{_f(right)}" fill="none" '
+        'stroke="#000" stroke-width="1.2"/>'
+    )
     parts.append(_text((left + right) / 2, bottom + 34, x_label, size=size))
     parts.append(_text(left - 50, (top + bottom) / 2, y_label, size=size, rotate=True))
     if title:
@@ -217,8 +258,14 @@ def frame(x: Scale, y: Scale, *, x_label: str, y_label: str, title: str = "",
     return Frame(x, y, "".join(parts))
 
 
-def legend(entries: Sequence[tuple[str, Style]], *, top: float, left: float = PLOT_LEFT,
-           width: float = WIDTH - 80, line: bool = True) -> tuple[str, float]:
+def legend(
+    entries: Sequence[tuple[str, Style]],
+    *,
+    top: float,
+    left: float = PLOT_LEFT,
+    width: float = WIDTH - 80,
+    line: bool = True,
+) -> tuple[str, float]:
     """Legend rows under a plot; returns the SVG and its height. Each entry: line + marker."""
     columns = max(1, min(len(entries), int(width // 200)))
     parts: list[str] = []
@@ -229,8 +276,10 @@ def legend(entries: Sequence[tuple[str, Style]], *, top: float, left: float = PL
         y = top + row * 17
         if line:
             dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
-            parts.append(f'<line x1="{_f(x)}" x2="{_f(x + 28)}" y1="{_f(y)}" y2="{_f(y)}" '
-                         f'stroke="{style.colour}" stroke-width="2"{dash}/>')
+            parts.append(
+                f'<line x1="{_f(x)}" x2="{_f(x + 28)}" y1="{_f(y)}" y2="{_f(y)}" '
+                f'stroke="{style.colour}" stroke-width="2"{dash}/>'
+            )
         parts.append(marker(style.marker, x + 14, y, style.colour))
         parts.append(_text(x + 34, y + 4, _short(label, 26), size=10.5, anchor="start"))
     rows = (len(entries) + columns - 1) // columns
@@ -239,26 +288,33 @@ def legend(entries: Sequence[tuple[str, Style]], *, top: float, left: float = PL
 
 def svg_document(body: str, height: float, label: str) -> str:
     """Wrap figure content in an ``<svg>`` that scales to the container's width."""
-    return (f'<svg xmlns="http://www.w3.org/2000/svg" class="figure" role="img" '
-            f'aria-label="{_e(label)}" viewBox="0 0 {WIDTH} {_f(height)}" '
-            f'width="{WIDTH}" height="{_f(height)}" font-family="{FONT}">{body}</svg>')
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="figure" role="img" '
+        f'aria-label="{_e(label)}" viewBox="0 0 {WIDTH} {_f(height)}" '
+        f'width="{WIDTH}" height="{_f(height)}" font-family="{FONT}">{body}</svg>'
+    )
 
 
 def _series_path(points: Sequence[tuple[float, float]], style: Style, width: float = 1.8) -> str:
     if len(points) < 2:
         return ""
     dash = f' stroke-dasharray="{style.dash}"' if style.dash else ""
-    return (f'<polyline points="{_points(points)}" fill="none" stroke="{style.colour}" '
-            f'stroke-width="{width:g}"{dash} stroke-linejoin="round"/>')
+    return (
+        f'<polyline points="{_points(points)}" fill="none" stroke="{style.colour}" '
+        f'stroke-width="{width:g}"{dash} stroke-linejoin="round"/>'
+    )
 
 
 def _error_bar(x: float, y_low: float, y_high: float, colour: str) -> str:
-    return (f'<path d="M{_f(x)} {_f(y_low)}V{_f(y_high)}M{_f(x - 3)} {_f(y_low)}H{_f(x + 3)}'
-            f'M{_f(x - 3)} {_f(y_high)}H{_f(x + 3)}" stroke="{colour}" stroke-width="1"/>')
+    return (
+        f'<path d="M{_f(x)} {_f(y_low)}V{_f(y_high)}M{_f(x - 3)} {_f(y_low)}H{_f(x + 3)}'
+        f'M{_f(x - 3)} {_f(y_high)}H{_f(x + 3)}" stroke="{colour}" stroke-width="1"/>'
+    )
 
 
-def _count_table(rows: Sequence[tuple[str, Style, Sequence[tuple[float, int]]]], x: Scale,
-                 top: float, title: str) -> tuple[str, float]:
+def _count_table(
+    rows: Sequence[tuple[str, Style, Sequence[tuple[float, int]]]], x: Scale, top: float, title: str
+) -> tuple[str, float]:
     """A table of counts under a plot (n per point, or numbers at risk), one row per arm."""
     parts = [_text(8, top + 2, title, size=10, anchor="start", weight="bold")]
     for index, (label, style, counts) in enumerate(rows):
@@ -289,36 +345,62 @@ def group_curve_figure(
     series: list[tuple[str, Style, list[tuple[float, float, float, float]]]] = []
     for curve in curves:
         points = [
-            (p.day, p.mean_volume_mm3,
-             p.mean_volume_mm3 - (p.sem_volume_mm3 if math.isfinite(p.sem_volume_mm3) else 0.0),
-             p.mean_volume_mm3 + (p.sem_volume_mm3 if math.isfinite(p.sem_volume_mm3) else 0.0))
+            (
+                p.day,
+                p.mean_volume_mm3,
+                p.mean_volume_mm3 - (p.sem_volume_mm3 if math.isfinite(p.sem_volume_mm3) else 0.0),
+                p.mean_volume_mm3 + (p.sem_volume_mm3 if math.isfinite(p.sem_volume_mm3) else 0.0),
+            )
             for p in curve.points
         ]
         series.append((curve.group, arm_style(arm_index[curve.group]), points))
-    counts = [(c.group, arm_style(arm_index[c.group]), [(p.day, p.n) for p in c.points])
-              for c in curves]
-    return _curve_figure(series, counts, log=False, y_label=VOLUME_LABEL,
-                         title="Tumour volume, group mean ± SEM",
-                         analysis_day=analysis_day, label="group mean tumour volume")
+    counts = [
+        (c.group, arm_style(arm_index[c.group]), [(p.day, p.n) for p in c.points]) for c in curves
+    ]
+    return _curve_figure(
+        series,
+        counts,
+        log=False,
+        y_label=VOLUME_LABEL,
+        title="Tumour volume, group mean ± SEM",
+        analysis_day=analysis_day,
+        label="group mean tumour volume",
+    )
 
 
-def geometric_curve_figure(geometric: dict[str, tuple[GeometricPoint, ...]],
-                           arm_index: dict[str, int]) -> str:
+def geometric_curve_figure(
+    geometric: dict[str, tuple[GeometricPoint, ...]], arm_index: dict[str, int]
+) -> str:
     """Geometric mean ± 95 % CI on a log axis; zero geometric means drawn at the floor."""
     series = []
     for group, points in geometric.items():
-        series.append((group, arm_style(arm_index[group]), [
-            (p.day, max(p.geometric_mean_mm3, LOG_FLOOR_MM3),
-             p.lower_mm3 if p.lower_mm3 is not None else math.nan,
-             p.upper_mm3 if p.upper_mm3 is not None else math.nan)
-            for p in points
-        ]))
-    counts = [(g, arm_style(arm_index[g]), [(p.day, p.n) for p in pts])
-              for g, pts in geometric.items()]
-    return _curve_figure(series, counts, log=True, y_label=VOLUME_LABEL + ", log scale",
-                         title=f"Tumour volume, geometric mean ± 95 % CI (0 drawn at "
-                         f"{LOG_FLOOR_MM3:g} mm³)", analysis_day=None,
-                         label="geometric mean tumour volume")
+        series.append(
+            (
+                group,
+                arm_style(arm_index[group]),
+                [
+                    (
+                        p.day,
+                        max(p.geometric_mean_mm3, LOG_FLOOR_MM3),
+                        p.lower_mm3 if p.lower_mm3 is not None else math.nan,
+                        p.upper_mm3 if p.upper_mm3 is not None else math.nan,
+                    )
+                    for p in points
+                ],
+            )
+        )
+    counts = [
+        (g, arm_style(arm_index[g]), [(p.day, p.n) for p in pts]) for g, pts in geometric.items()
+    ]
+    return _curve_figure(
+        series,
+        counts,
+        log=True,
+        y_label=VOLUME_LABEL + ", log scale",
+        title=f"Tumour volume, geometric mean ± 95 % CI (0 drawn at {LOG_FLOOR_MM3:g} mm³)",
+        analysis_day=None,
+        label="geometric mean tumour volume",
+    )
 
 
 def _curve_figure(
@@ -345,23 +427,33 @@ def _curve_figure(
     else:
         low, high = linear_range(values, include_zero=include_zero)
         y = Scale(low, high, start=top + plot_height, end=top)
-    axes = frame(x, y, x_label=x_label, y_label=y_label, title=title,
-                 reference_lines=reference_lines)
+    axes = frame(
+        x, y, x_label=x_label, y_label=y_label, title=title, reference_lines=reference_lines
+    )
     parts = [axes.svg]
     if analysis_day is not None:
         px = x(analysis_day)
-        parts.append(f'<line x1="{_f(px)}" x2="{_f(px)}" y1="{_f(top)}" '
-                     f'y2="{_f(top + plot_height)}" stroke="#888" stroke-dasharray="2 3"/>')
-        parts.append(_text(px + 3, top + 10, f"analysis day {tick_label(analysis_day)}",
-                           size=9, anchor="start", colour="#555555"))
+        parts.append(
+            f'<line x1="{_f(px)}" x2="{_f(px)}" y1="{_f(top)}" '
+            f'y2="{_f(top + plot_height)}" stroke="#888" stroke-dasharray="2 3"/>'
+        )
+        parts.append(
+            _text(
+                px + 3,
+                top + 10,
+                f"analysis day {tick_label(analysis_day)}",
+                size=9,
+                anchor="start",
+                colour="#555555",
+            )
+        )
     for _, style, points in series:
         for day, _, low, high in points:
             if math.isfinite(low) and math.isfinite(high):
                 parts.append(_error_bar(x(day), y(low), y(high), style.colour))
         parts.append(_series_path([(x(p[0]), y(p[1])) for p in points], style))
         parts.extend(marker(style.marker, x(p[0]), y(p[1]), style.colour) for p in points)
-    legend_svg, legend_height = legend([(s[0], s[1]) for s in series],
-                                       top=top + plot_height + 52)
+    legend_svg, legend_height = legend([(s[0], s[1]) for s in series], top=top + plot_height + 52)
     parts.append(legend_svg)
     table_top = top + plot_height + 52 + legend_height
     table_svg, table_height = _count_table(counts, x, table_top, count_title)
@@ -415,23 +507,40 @@ def spider_figure(
         x = Scale(x_low, x_high, start=left, end=right)
         y = Scale(y_low, y_high, start=bottom, end=top, log=log)
         style = arm_style(arm_index[group])
-        axes = frame(x, y, x_label=DAY_LABEL, y_label=VOLUME_LABEL, size=9.5,
-                     title=f"{_short(group, 30)} (n = {data.members(group).size})")
+        axes = frame(
+            x,
+            y,
+            x_label=DAY_LABEL,
+            y_label=VOLUME_LABEL,
+            size=9.5,
+            title=f"{_short(group, 30)} (n = {data.members(group).size})",
+        )
         parts.append(axes.svg)
         for member in data.members(group):
             values = data.volume_mm3[member]
-            points = [(x(float(d)), y(max(float(v), LOG_FLOOR_MM3) if log else float(v)))
-                      for d, v in zip(data.days, values, strict=True) if math.isfinite(v)]
+            points = [
+                (x(float(d)), y(max(float(v), LOG_FLOOR_MM3) if log else float(v)))
+                for d, v in zip(data.days, values, strict=True)
+                if math.isfinite(v)
+            ]
             parts.append(_series_path(points, Style(style.colour, style.marker, ""), width=1.1))
             kind, name = _exit_kind(exits.get(data.animals[member]))
             if kind and points:
                 used_causes[name] = kind
                 parts.append(marker(kind, points[-1][0], points[-1][1], "#000000", size=3.4))
     height = 14 + rows * (panel_h + 62)
-    note = (f"Zero volumes (non-palpable) drawn at {LOG_FLOOR_MM3:g} mm³. " if log else "")
-    caption = note + "Exit markers: " + (", ".join(
-        f"{'×' if k == 'cross' else '▼' if k == 'down' else '◆'} {n}"
-        for n, k in sorted(used_causes.items())) or "none")
+    note = f"Zero volumes (non-palpable) drawn at {LOG_FLOOR_MM3:g} mm³. " if log else ""
+    caption = (
+        note
+        + "Exit markers: "
+        + (
+            ", ".join(
+                f"{'×' if k == 'cross' else '▼' if k == 'down' else '◆'} {n}"
+                for n, k in sorted(used_causes.items())
+            )
+            or "none"
+        )
+    )
     parts.append(_text(10, height + 2, caption, size=10, anchor="start"))
     title = "Individual tumour volumes" + (" (log scale)" if log else "")
     return svg_document("".join(parts), height + 10, title)
@@ -449,10 +558,15 @@ def waterfall_figure(changes: Sequence[AnimalChange], arm_index: dict[str, int])
     y = Scale(max(low, -100.0), high, start=top + plot_height, end=top)
     count = max(len(ordered), 1)
     x = Scale(0.0, float(count), start=PLOT_LEFT, end=WIDTH - 20)
-    axes = frame(x, y, x_label="Animals, sorted by best response",
-                 y_label="Best change from baseline (%)",
-                 title="Waterfall of best % change in tumour volume",
-                 reference_lines=((35.0, "+35 % (PD)"), (-50.0, "−50 % (PR)")), x_ticks=False)
+    axes = frame(
+        x,
+        y,
+        x_label="Animals, sorted by best response",
+        y_label="Best change from baseline (%)",
+        title="Waterfall of best % change in tumour volume",
+        reference_lines=((35.0, "+35 % (PD)"), (-50.0, "−50 % (PR)")),
+        x_ticks=False,
+    )
     parts = [axes.svg]
     bar = (x.end - x.start) / count
     zero = y(0.0)
@@ -461,30 +575,44 @@ def waterfall_figure(changes: Sequence[AnimalChange], arm_index: dict[str, int])
         px = x(float(k)) + bar * 0.1
         py = y(change.best_percent_change)
         top_y, height = (py, zero - py) if py < zero else (zero, py - zero)
-        parts.append(f'<rect x="{_f(px)}" y="{_f(top_y)}" width="{_f(bar * 0.8)}" '
-                     f'height="{_f(max(height, 0.6))}" fill="{style.colour}"/>')
+        parts.append(
+            f'<rect x="{_f(px)}" y="{_f(top_y)}" width="{_f(bar * 0.8)}" '
+            f'height="{_f(max(height, 0.6))}" fill="{style.colour}"/>'
+        )
         if bar >= 6:
-            parts.append(marker(style.marker, px + bar * 0.4,
-                                py - 6 if change.best_percent_change >= 0 else py + 6,
-                                style.colour, size=min(3.0, bar * 0.3)))
+            parts.append(
+                marker(
+                    style.marker,
+                    px + bar * 0.4,
+                    py - 6 if change.best_percent_change >= 0 else py + 6,
+                    style.colour,
+                    size=min(3.0, bar * 0.3),
+                )
+            )
     present = sorted({arm_index[c.group] for c in changes})
     names = {arm_index[c.group]: c.group for c in changes}
-    legend_svg, legend_height = legend([(names[i], arm_style(i)) for i in present],
-                                       top=top + plot_height + 48, line=False)
+    legend_svg, legend_height = legend(
+        [(names[i], arm_style(i)) for i in present], top=top + plot_height + 48, line=False
+    )
     parts.append(legend_svg)
     return svg_document("".join(parts), top + plot_height + 48 + legend_height, "waterfall")
 
 
-def kaplan_meier_figure(analysis: SurvivalAnalysis, arm_index: dict[str, int],
-                        risk_days: Sequence[float], times_of: dict[str, list[float]]) -> str:
+def kaplan_meier_figure(
+    analysis: SurvivalAnalysis,
+    arm_index: dict[str, int],
+    risk_days: Sequence[float],
+    times_of: dict[str, list[float]],
+) -> str:
     """Kaplan–Meier step curves (censoring as ticks) with numbers at risk under the plot."""
-    last = max(risk_days[-1] if risk_days else 0.0,
-               max((float(t) for g in analysis.groups for t in g.curve.time_days), default=1.0))
+    last = max(
+        risk_days[-1] if risk_days else 0.0,
+        max((float(t) for g in analysis.groups for t in g.curve.time_days), default=1.0),
+    )
     top, plot_height = 30.0, 230.0
     x = Scale(0.0, last, start=PLOT_LEFT, end=WIDTH - 20)
     y = Scale(0.0, 100.0, start=top + plot_height, end=top)
-    axes = frame(x, y, x_label=DAY_LABEL, y_label="Survival (%)",
-                 title="Kaplan–Meier survival")
+    axes = frame(x, y, x_label=DAY_LABEL, y_label="Survival (%)", title="Kaplan–Meier survival")
     parts = [axes.svg]
     entries: list[tuple[str, Style]] = []
     for group in analysis.groups:
@@ -499,48 +627,87 @@ def kaplan_meier_figure(analysis: SurvivalAnalysis, arm_index: dict[str, int],
         points.append((x(max(float(group.curve.time_days[-1]), 0.0)), y(level)))
         parts.append(_series_path(points, style, width=2))
         level = 100.0
-        for t, s, c in zip(group.curve.time_days, group.curve.survival, group.curve.n_censor,
-                           strict=True):
+        for t, s, c in zip(
+            group.curve.time_days, group.curve.survival, group.curve.n_censor, strict=True
+        ):
             level = 100.0 * float(s)
             if c > 0:
                 px, py = x(float(t)), y(level)
-                parts.append(f'<path d="M{_f(px)} {_f(py - 5)}V{_f(py + 5)}" '
-                             f'stroke="{style.colour}" stroke-width="1.5"/>')
+                parts.append(
+                    f'<path d="M{_f(px)} {_f(py - 5)}V{_f(py + 5)}" '
+                    f'stroke="{style.colour}" stroke-width="1.5"/>'
+                )
         end_t = float(group.curve.time_days[-1]) if len(group.curve.time_days) else 0.0
         parts.append(marker(style.marker, x(end_t), y(level), style.colour))
     legend_svg, legend_height = legend(entries, top=top + plot_height + 52)
     parts.append(legend_svg)
     table_top = top + plot_height + 52 + legend_height
     rows = [
-        (g.group, arm_style(arm_index[g.group]),
-         list(zip(risk_days, (int(n) for n in numbers_at_risk(times_of[g.group], risk_days)),
-                  strict=True)))
+        (
+            g.group,
+            arm_style(arm_index[g.group]),
+            list(
+                zip(
+                    risk_days,
+                    (int(n) for n in numbers_at_risk(times_of[g.group], risk_days)),
+                    strict=True,
+                )
+            ),
+        )
         for g in analysis.groups
     ]
     table_svg, table_height = _count_table(rows, x, table_top, "Number at risk")
     parts.append(table_svg)
-    parts.append(_text(WIDTH - 20, table_top + table_height + 10, "| censored", size=9,
-                       anchor="end", colour="#444444"))
+    parts.append(
+        _text(
+            WIDTH - 20,
+            table_top + table_height + 10,
+            "| censored",
+            size=9,
+            anchor="end",
+            colour="#444444",
+        )
+    )
     return svg_document("".join(parts), table_top + table_height + 16, "Kaplan-Meier survival")
 
 
-def body_weight_figure(curves: dict[str, tuple[WeightPoint, ...]], arm_index: dict[str, int],
-                       *, title: str = "Body weight, group mean ± SEM") -> str:
+def body_weight_figure(
+    curves: dict[str, tuple[WeightPoint, ...]],
+    arm_index: dict[str, int],
+    *,
+    title: str = "Body weight, group mean ± SEM",
+) -> str:
     """Mean ± SEM body weight in % of each animal's baseline, lines at 100 % and 80 %."""
     series = [
-        (group, arm_style(arm_index[group]), [
-            (p.day, p.mean_percent,
-             p.mean_percent - (p.sem_percent or 0.0), p.mean_percent + (p.sem_percent or 0.0))
-            for p in points
-        ])
+        (
+            group,
+            arm_style(arm_index[group]),
+            [
+                (
+                    p.day,
+                    p.mean_percent,
+                    p.mean_percent - (p.sem_percent or 0.0),
+                    p.mean_percent + (p.sem_percent or 0.0),
+                )
+                for p in points
+            ],
+        )
         for group, points in curves.items()
     ]
-    counts = [(g, arm_style(arm_index[g]), [(p.day, p.n) for p in pts])
-              for g, pts in curves.items()]
-    return _curve_figure(series, counts, log=False, y_label="Body weight (% of baseline weight)",
-                         title=title, analysis_day=None, label="body weight",
-                         reference_lines=((100.0, ""), (80.0, "80 % (20 % loss)")),
-                         include_zero=False)
+    counts = [
+        (g, arm_style(arm_index[g]), [(p.day, p.n) for p in pts]) for g, pts in curves.items()
+    ]
+    return _curve_figure(
+        series,
+        counts,
+        log=False,
+        y_label="Body weight (% of baseline weight)",
+        title=title,
+        analysis_day=None,
+        label="body weight",
+        reference_lines=((100.0, ""), (80.0, "80 % (20 % loss)")),
+        include_zero=False,
+    )
 
 
 __all__ = [

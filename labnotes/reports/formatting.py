@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001, RUF002, RUF003  (report text is typeset: −, ×, – and γ are intended)
+# ruff: noqa: RUF003  (report text is typeset: −, ×, – and γ are intended)
 """How numbers are printed in reports: one place, so that tests can look for the same strings.
 
 Negative numbers use the typographic minus (U+2212), p-values three significant digits with
@@ -57,8 +57,10 @@ def median_interval(low: float | None, high: float | None, decimals: int = 1) ->
     """CI of a median survival: a limit the curve never reaches prints as "not reached"."""
     if low is None and high is None:
         return NOT_AVAILABLE
-    return f"[{number(low, decimals, missing='not reached')}, " \
+    return (
+        f"[{number(low, decimals, missing='not reached')}, "
         f"{number(high, decimals, missing='not reached')}]"
+    )
 
 
 def mean_sem(mean: float | None, sem: float | None, decimals: int = 1) -> str:
@@ -74,6 +76,13 @@ def day(value: float | None) -> str:
 
 
 __all__ = [
-    "MINUS", "NOT_AVAILABLE", "day", "interval", "mean_sem", "median_interval", "number",
-    "p_value", "signed",
+    "MINUS",
+    "NOT_AVAILABLE",
+    "day",
+    "interval",
+    "mean_sem",
+    "median_interval",
+    "number",
+    "p_value",
+    "signed",
 ]

@@ -25,8 +25,7 @@ from labnotes.reports import formatting as fmt
 from labnotes.reports.model import TGI_DEFINITIONS, LogEntry, ReportInput
 from labnotes.reports.results import LOG_FLOOR_MM3, ReportResults
 
-TGI_KEYS = {"volume": "tgi_volume_percent", "delta": "tgi_delta_percent",
-            "rtv": "tgi_rtv_percent"}
+TGI_KEYS = {"volume": "tgi_volume_percent", "delta": "tgi_delta_percent", "rtv": "tgi_rtv_percent"}
 KEEP_TOGETHER_ROWS = 16
 TGI_NAMES = {"volume": "TGI (volume)", "delta": "ΔTGI", "rtv": "TGI (RTV)"}
 
@@ -52,8 +51,9 @@ class Cell:
 
     __slots__ = ("css", "markup")
 
-    def __init__(self, value: object, *, numeric: bool = False, markup: bool = False,
-                 css: str = "") -> None:
+    def __init__(
+        self, value: object, *, numeric: bool = False, markup: bool = False, css: str = ""
+    ) -> None:
         self.markup = str(value) if markup else esc(value)
         classes = [c for c in ("num" if numeric else "", css) if c]
         self.css = f' class="{" ".join(classes)}"' if classes else ""
@@ -63,9 +63,15 @@ def num(value: object) -> Cell:
     return Cell(value, numeric=True)
 
 
-def table(headers: Sequence[str | Cell], rows: Iterable[Sequence[object]], *,
-          caption: str = "", css: str = "") -> str:
+def table(
+    headers: Sequence[str | Cell],
+    rows: Iterable[Sequence[object]],
+    *,
+    caption: str = "",
+    css: str = "",
+) -> str:
     """An HTML table; plain values become escaped text cells, :class:`Cell` keeps its settings."""
+
     def cell(tag: str, value: object) -> str:
         item = value if isinstance(value, Cell) else Cell(value)
         return f"<{tag}{item.css}>{item.markup}</{tag}>"
@@ -77,8 +83,10 @@ def table(headers: Sequence[str | Cell], rows: Iterable[Sequence[object]], *,
     classes = " ".join(c for c in (css, "keep" if len(row_html) <= KEEP_TOGETHER_ROWS else "") if c)
     css_attr = f' class="{classes}"' if classes else ""
     caption_html = f"<caption>{esc(caption)}</caption>" if caption else ""
-    markup = (f"<table{css_attr}>{caption_html}<thead><tr>{head}</tr></thead>"
-              f"<tbody>{body}</tbody></table>")
+    markup = (
+        f"<table{css_attr}>{caption_html}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{body}</tbody></table>"
+    )
     # WeasyPrint lets a caption part from its table; a wrapper keeps short tables whole.
     return f'<div class="keep">{markup}</div>' if len(row_html) <= KEEP_TOGETHER_ROWS else markup
 
@@ -136,8 +144,7 @@ def title_page(report: ReportInput) -> str:
     ]
     if signature_rows:
         parts.append("<h3>Signatures</h3>")
-        parts.append(table(["Role", "Name", "Signature", "Date"], signature_rows,
-                           css="signatures"))
+        parts.append(table(["Role", "Name", "Signature", "Date"], signature_rows, css="signatures"))
     parts.append("</section>")
     return "".join(parts)
 
@@ -147,15 +154,23 @@ def arrive_section(report: ReportInput) -> str:
         return ""
     missing = sum(item.text is None for item in report.arrive)
     rows = [
-        (item.number, item.item,
-         Cell("reported") if item.text is not None else Cell("MISSING", css="missing"),
-         item.text or "not in the structured study data: complete before submission")
+        (
+            item.number,
+            item.item,
+            Cell("reported") if item.text is not None else Cell("MISSING", css="missing"),
+            item.text or "not in the structured study data: complete before submission",
+        )
         for item in report.arrive
     ]
-    summary = (f"<p>{len(report.arrive) - missing} of {len(report.arrive)} items filled from the "
-               f"structured data; {missing} missing.</p>")
-    return section("arrive", "ARRIVE 2.0 Essential 10", summary + table(
-        ["#", "Item", "Status", "Where reported"], rows))
+    summary = (
+        f"<p>{len(report.arrive) - missing} of {len(report.arrive)} items filled from the "
+        f"structured data; {missing} missing.</p>"
+    )
+    return section(
+        "arrive",
+        "ARRIVE 2.0 Essential 10",
+        summary + table(["#", "Item", "Status", "Where reported"], rows),
+    )
 
 
 def design_section(report: ReportInput, results: ReportResults) -> str:
@@ -163,28 +178,37 @@ def design_section(report: ReportInput, results: ReportResults) -> str:
     for animal in report.animals:
         randomized[animal.arm] = randomized.get(animal.arm, 0) + 1
     rows = [
-        (arm.name, "control" if arm.is_control else "", num(arm.planned_n),
-         num(randomized.get(arm.name, 0)),
-         "withheld in the blinded variant" if report.blinded else arm.regimen)
+        (
+            arm.name,
+            "control" if arm.is_control else "",
+            num(arm.planned_n),
+            num(randomized.get(arm.name, 0)),
+            "withheld in the blinded variant" if report.blinded else arm.regimen,
+        )
         for arm in report.arms
     ]
-    content = [table(["Arm", "Role", "Planned n", "Randomized n", "Regimen (schedule notation)"],
-                     rows)]
+    content = [
+        table(["Arm", "Role", "Planned n", "Randomized n", "Regimen (schedule notation)"], rows)
+    ]
     batches: dict[int, int] = {}
     for animal in report.animals:
-        batches[animal.randomization_study_day] = batches.get(
-            animal.randomization_study_day, 0) + 1
+        batches[animal.randomization_study_day] = batches.get(animal.randomization_study_day, 0) + 1
     if batches:
-        content.append("<p>Randomization batches (study day: animals): " + esc(", ".join(
-            f"day {d}: {n}" for d, n in sorted(batches.items()))) + ".</p>")
+        content.append(
+            "<p>Randomization batches (study day: animals): "
+            + esc(", ".join(f"day {d}: {n}" for d, n in sorted(batches.items())))
+            + ".</p>"
+        )
     if report.amendments:
         content.append("<h3>Amendments</h3>" + _log_table(report.amendments))
     return section("design", "Design, arms and regimens", "".join(content))
 
 
 def _log_table(entries: Sequence[LogEntry]) -> str:
-    return table(["Date", "What", "Reason", "By"],
-                 [(e.date.isoformat(), e.text, e.reason, e.by) for e in entries])
+    return table(
+        ["Date", "What", "Reason", "By"],
+        [(e.date.isoformat(), e.text, e.reason, e.by) for e in entries],
+    )
 
 
 def flow_section(report: ReportInput) -> str:
@@ -211,18 +235,32 @@ def flow_section(report: ReportInput) -> str:
                 key = (animal.arm, animal.endpoint_cause)
                 endpoint_rows[key] = endpoint_rows.get(key, 0) + 1
         if endpoint_rows:
-            content.append("<h3>Endpoints and deaths by arm</h3>" + table(
-                ["Arm", "Cause", Cell("Animals", numeric=True)],
-                [(arm, cause, num(n)) for (arm, cause), n in endpoint_rows.items()]))
+            content.append(
+                "<h3>Endpoints and deaths by arm</h3>"
+                + table(
+                    ["Arm", "Cause", Cell("Animals", numeric=True)],
+                    [(arm, cause, num(n)) for (arm, cause), n in endpoint_rows.items()],
+                )
+            )
         listing = table(
             ["Animal", "Arm", "Randomized (study day)", "Status", "Cause", "Exit day"],
-            [(a.animal_id, a.arm, num(a.randomization_study_day), a.status,
-              a.endpoint_cause or "", num(fmt.day(a.exit_day) if a.exit_day is not None else ""))
-             for a in report.animals],
+            [
+                (
+                    a.animal_id,
+                    a.arm,
+                    num(a.randomization_study_day),
+                    a.status,
+                    a.endpoint_cause or "",
+                    num(fmt.day(a.exit_day) if a.exit_day is not None else ""),
+                )
+                for a in report.animals
+            ],
         )
         content.append(f'<div class="screen-only"><h3>Animals</h3>{listing}</div>')
-        content.append('<p class="note">The per-animal listing is in the XLSX (sheet Animals) '
-                       "and the bundle (animals.csv).</p>")
+        content.append(
+            '<p class="note">The per-animal listing is in the XLSX (sheet Animals) '
+            "and the bundle (animals.csv).</p>"
+        )
     return section("flow", "Animal flow", "".join(content))
 
 
@@ -248,49 +286,77 @@ def growth_section(report: ReportInput, results: ReportResults) -> str:
     )
     if growth.get("sensitivity_analysis"):
         parts.append(f'<p class="lead">{esc(growth.get("note", ""))}</p>')
-    parts.append(figure(
-        figures.group_curve_figure(figures_data.curves, arm_index,
-                                   analysis_day=figures_data.analysis_day),
-        "Group mean ± SEM. " + extras["stop_rule"].capitalize() + "; n under the plot.",
-    ))
-    parts.append(figure(
-        figures.geometric_curve_figure(figures_data.geometric, arm_index),
-        "Geometric mean with t-based 95 % CI of ln volume; no interval where an arm has a "
-        "zero volume (geometric mean 0, drawn at the floor).",
-    ))
+    parts.append(
+        figure(
+            figures.group_curve_figure(
+                figures_data.curves, arm_index, analysis_day=figures_data.analysis_day
+            ),
+            "Group mean ± SEM. " + extras["stop_rule"].capitalize() + "; n under the plot.",
+        )
+    )
+    parts.append(
+        figure(
+            figures.geometric_curve_figure(figures_data.geometric, arm_index),
+            "Geometric mean with t-based 95 % CI of ln volume; no interval where an arm has a "
+            "zero volume (geometric mean 0, drawn at the floor).",
+        )
+    )
     parts.append(_tgi_table(growth, definition))
-    parts.append(f'<p class="note">Definition used: {esc(TGI_DEFINITIONS[definition])}, on day '
-                 f"{esc(day)}. 95 % CI: percentile bootstrap, "
-                 f"{esc(growth.get('bootstrap', {}).get('resamples', 0))} resamples resampling "
-                 f"animals within each arm, seed {esc(growth.get('bootstrap', {}).get('seed'))}."
-                 " TGI above 100 % means regression and is not capped.</p>")
+    parts.append(
+        f'<p class="note">Definition used: {esc(TGI_DEFINITIONS[definition])}, on day '
+        f"{esc(day)}. 95 % CI: percentile bootstrap, "
+        f"{esc(growth.get('bootstrap', {}).get('resamples', 0))} resamples resampling "
+        f"animals within each arm, seed {esc(growth.get('bootstrap', {}).get('seed'))}."
+        " TGI above 100 % means regression and is not capped.</p>"
+    )
     parts.append(_response_table(growth))
     parts.append(_delay_table(extras["growth_delay"]))
     if "mixed_model" in extras:
         parts.append(_mixed_model_table(extras["mixed_model"]))
     parts.append(_dunnett_table(extras["dunnett_log_volume"]))
-    parts.append(figure(figures.spider_figure(figures_data.data, arm_index, exits, log=False),
-                        "Individual tumour volumes per arm, linear axis."))
-    parts.append(figure(figures.spider_figure(figures_data.data, arm_index, exits, log=True),
-                        f"Individual tumour volumes per arm, log axis; zero volumes drawn at "
-                        f"{LOG_FLOOR_MM3:g} mm³."))
-    parts.append(figure(figures.waterfall_figure(figures_data.waterfall, arm_index),
-                        "Best % change from baseline per animal (minimum over all days after "
-                        "baseline); animals without a positive baseline volume are left out."))
+    parts.append(
+        figure(
+            figures.spider_figure(figures_data.data, arm_index, exits, log=False),
+            "Individual tumour volumes per arm, linear axis.",
+        )
+    )
+    parts.append(
+        figure(
+            figures.spider_figure(figures_data.data, arm_index, exits, log=True),
+            f"Individual tumour volumes per arm, log axis; zero volumes drawn at "
+            f"{LOG_FLOOR_MM3:g} mm³.",
+        )
+    )
+    parts.append(
+        figure(
+            figures.waterfall_figure(figures_data.waterfall, arm_index),
+            "Best % change from baseline per animal (minimum over all days after "
+            "baseline); animals without a positive baseline volume are left out.",
+        )
+    )
     contra = results.json.get("growth_contralateral")
     if contra is not None and results.contralateral is not None:
         parts.append("<h3>Contralateral (non-injected) tumours</h3>")
-        parts.append(figure(
-            figures.group_curve_figure(results.contralateral.curves, arm_index,
-                                       analysis_day=results.contralateral.analysis_day),
-            "Contralateral tumours: group mean ± SEM, same stop rule."))
+        parts.append(
+            figure(
+                figures.group_curve_figure(
+                    results.contralateral.curves,
+                    arm_index,
+                    analysis_day=results.contralateral.analysis_day,
+                ),
+                "Contralateral tumours: group mean ± SEM, same stop rule.",
+            )
+        )
         parts.append(_tgi_table(contra, definition))
     return section("growth", "Tumour growth", "".join(parts), major=True)
 
 
 def _dropout_text(dropout: str) -> str:
-    return ("left out on the days they are missing (no imputation)" if dropout == "drop" else
-            "last observation carried forward (sensitivity analysis)")
+    return (
+        "left out on the days they are missing (no imputation)"
+        if dropout == "drop"
+        else "last observation carried forward (sensitivity analysis)"
+    )
 
 
 def _tgi_table(growth: dict[str, Any], definition: str) -> str:
@@ -298,18 +364,27 @@ def _tgi_table(growth: dict[str, Any], definition: str) -> str:
     rows = []
     for g in growth["groups"]:
         ci = g.get("tgi_ci95", {}).get(definition, [None, None])
-        rows.append((
-            g["group"], num(f"{g['n']}/{g['n_randomized']}"),
-            num(fmt.mean_sem(g["mean_volume_mm3"], g["sem_volume_mm3"])),
-            num(fmt.number(g["tc_percent"])), num(fmt.number(g["median_tc_percent"])),
-            num(fmt.number(g[key])), num(fmt.interval(ci[0], ci[1])),
-            *[num(fmt.number(g[TGI_KEYS[d]])) for d in TGI_KEYS if d != definition],
-        ))
+        rows.append(
+            (
+                g["group"],
+                num(f"{g['n']}/{g['n_randomized']}"),
+                num(fmt.mean_sem(g["mean_volume_mm3"], g["sem_volume_mm3"])),
+                num(fmt.number(g["tc_percent"])),
+                num(fmt.number(g["median_tc_percent"])),
+                num(fmt.number(g[key])),
+                num(fmt.interval(ci[0], ci[1])),
+                *[num(fmt.number(g[TGI_KEYS[d]])) for d in TGI_KEYS if d != definition],
+            )
+        )
     others = [TGI_NAMES[d] + " %" for d in TGI_KEYS if d != definition]
     headers: list[str | Cell] = [
-        "Arm", Cell("n/N", numeric=True), Cell("Mean ± SEM (mm³)", numeric=True),
-        Cell("T/C %", numeric=True), Cell("Median T/C %", numeric=True),
-        Cell(f"{TGI_NAMES[definition]} %", numeric=True), Cell("95 % CI", numeric=True),
+        "Arm",
+        Cell("n/N", numeric=True),
+        Cell("Mean ± SEM (mm³)", numeric=True),
+        Cell("T/C %", numeric=True),
+        Cell("Median T/C %", numeric=True),
+        Cell(f"{TGI_NAMES[definition]} %", numeric=True),
+        Cell("95 % CI", numeric=True),
         *[Cell(o, numeric=True) for o in others],
     ]
     return table(headers, rows, caption=f"Tumour volume and TGI on day {fmt.day(growth['day'])}")
@@ -317,58 +392,107 @@ def _tgi_table(growth: dict[str, Any], definition: str) -> str:
 
 def _response_table(growth: dict[str, Any]) -> str:
     rows = [
-        (g["group"], num(g["regressions"]["partial"]), num(g["regressions"]["complete"]),
-         num(g["regressions"]["tumour_free"]), num(g["mrecist"]["cr"]), num(g["mrecist"]["pr"]),
-         num(g["mrecist"]["sd"]), num(g["mrecist"]["pd"]))
+        (
+            g["group"],
+            num(g["regressions"]["partial"]),
+            num(g["regressions"]["complete"]),
+            num(g["regressions"]["tumour_free"]),
+            num(g["mrecist"]["cr"]),
+            num(g["mrecist"]["pr"]),
+            num(g["mrecist"]["sd"]),
+            num(g["mrecist"]["pd"]),
+        )
         for g in growth["groups"]
     ]
     definitions = growth.get("regression_definitions", {})
-    note = ("<p class=\"note\">Partial regression: " + esc(definitions.get("partial", "")) +
-            ". Complete: " + esc(definitions.get("complete", "")) + ". Tumour-free: " +
-            esc(definitions.get("tumour_free", "")) + ". mRECIST (Gao et al. 2015) from day 10 "
-            f"to day {esc(fmt.day(growth['day']))}.</p>")
-    headers: list[str | Cell] = ["Arm", *[Cell(h, numeric=True) for h in (
-        "Partial regr.", "Complete regr.", "Tumour-free", "mRECIST CR", "PR", "SD", "PD")]]
+    note = (
+        '<p class="note">Partial regression: '
+        + esc(definitions.get("partial", ""))
+        + ". Complete: "
+        + esc(definitions.get("complete", ""))
+        + ". Tumour-free: "
+        + esc(definitions.get("tumour_free", ""))
+        + ". mRECIST (Gao et al. 2015) from day 10 "
+        f"to day {esc(fmt.day(growth['day']))}.</p>"
+    )
+    headers: list[str | Cell] = [
+        "Arm",
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "Partial regr.",
+                "Complete regr.",
+                "Tumour-free",
+                "mRECIST CR",
+                "PR",
+                "SD",
+                "PD",
+            )
+        ],
+    ]
     return table(headers, rows, caption="Regressions and mRECIST") + note
 
 
 def _delay_table(delay: dict[str, Any]) -> str:
     rows = [
-        (g["group"], num(g["n"]), num(g["events"]),
-         num(fmt.number(g["median_days"], 1, missing="not reached")),
-         num(fmt.number(g["delay_days"], 1)))
+        (
+            g["group"],
+            num(g["n"]),
+            num(g["events"]),
+            num(fmt.number(g["median_days"], 1, missing="not reached")),
+            num(fmt.number(g["delay_days"], 1)),
+        )
         for g in delay["groups"]
     ]
-    headers: list[str | Cell] = ["Arm", Cell("n", numeric=True),
-                                 Cell(f"Reached {delay['fold']:g}× V₀", numeric=True),
-                                 Cell("KM median time (days)", numeric=True),
-                                 Cell("Growth delay T − C (days)", numeric=True)]
-    return table(headers, rows, caption=f"Tumour growth delay (time to {delay['fold']:g}× "
-                 "baseline volume)")
+    headers: list[str | Cell] = [
+        "Arm",
+        Cell("n", numeric=True),
+        Cell(f"Reached {delay['fold']:g}× V₀", numeric=True),
+        Cell("KM median time (days)", numeric=True),
+        Cell("Growth delay T − C (days)", numeric=True),
+    ]
+    return table(
+        headers, rows, caption=f"Tumour growth delay (time to {delay['fold']:g}× baseline volume)"
+    )
 
 
 def _mixed_model_table(model: dict[str, Any]) -> str:
     rows = [
-        (c["name"], num(fmt.number(c["estimate"], 4)), num(fmt.number(c["se"], 4)),
-         num(fmt.p_value(c["p"])), num(fmt.p_value(c["p_holm"])))
+        (
+            c["name"],
+            num(fmt.number(c["estimate"], 4)),
+            num(fmt.number(c["se"], 4)),
+            num(fmt.p_value(c["p"])),
+            num(fmt.p_value(c["p_holm"])),
+        )
         for c in model["contrasts"]
     ]
-    headers: list[str | Cell] = ["Contrast", *[Cell(h, numeric=True) for h in (
-        "Estimate (ln mm³/day)", "SE", "p", "p (Holm)")]]
-    return table(headers, rows, caption="Mixed model of log volume: growth-rate contrasts vs "
-                 "control") + f'<p class="note">{esc(model["model"])}, up to day ' \
-        f'{esc(fmt.day(model["last_day"]))}; optimiser {esc(model["optimizer"])}.</p>'
+    headers: list[str | Cell] = [
+        "Contrast",
+        *[Cell(h, numeric=True) for h in ("Estimate (ln mm³/day)", "SE", "p", "p (Holm)")],
+    ]
+    return (
+        table(headers, rows, caption="Mixed model of log volume: growth-rate contrasts vs control")
+        + f'<p class="note">{esc(model["model"])}, up to day '
+        f"{esc(fmt.day(model['last_day']))}; optimiser {esc(model['optimizer'])}.</p>"
+    )
 
 
 def _dunnett_table(comparison: dict[str, Any]) -> str:
     if not comparison["dunnett"]:
         return ""
-    rows = [(d["group"], num(fmt.number(d["ratio"], 3)), num(fmt.p_value(d["p"])))
-            for d in comparison["dunnett"]]
-    headers: list[str | Cell] = ["Arm vs control", Cell("Geometric mean ratio", numeric=True),
-                                 Cell("Dunnett p", numeric=True)]
-    return table(headers, rows, caption=f"Log volume on day {fmt.day(comparison['day'])}: "
-                 "Dunnett vs control")
+    rows = [
+        (d["group"], num(fmt.number(d["ratio"], 3)), num(fmt.p_value(d["p"])))
+        for d in comparison["dunnett"]
+    ]
+    headers: list[str | Cell] = [
+        "Arm vs control",
+        Cell("Geometric mean ratio", numeric=True),
+        Cell("Dunnett p", numeric=True),
+    ]
+    return table(
+        headers, rows, caption=f"Log volume on day {fmt.day(comparison['day'])}: Dunnett vs control"
+    )
 
 
 def survival_section(report: ReportInput, results: ReportResults) -> str:
@@ -381,43 +505,85 @@ def survival_section(report: ReportInput, results: ReportResults) -> str:
         times_of.setdefault(row.group, []).append(row.time_days)
     definition = report.survival_definition or "time to endpoint or death"
     parts = [f"<p><b>Survival definition.</b> {esc(definition)}.</p>"]
-    parts.append(figure(
-        figures.kaplan_meier_figure(analysis, _arm_index(report), results.survival_at_risk_days,
-                                    times_of),
-        "Kaplan–Meier estimates; ticks mark censored animals; numbers at risk under the plot."))
+    parts.append(
+        figure(
+            figures.kaplan_meier_figure(
+                analysis, _arm_index(report), results.survival_at_risk_days, times_of
+            ),
+            "Kaplan–Meier estimates; ticks mark censored animals; numbers at risk under the plot.",
+        )
+    )
     rows = []
     for g in survival["groups"]:
         hr = g.get("hazard_ratio") or {}
-        rows.append((
-            g["group"], num(g["n"]), num(g["events"]),
-            num(fmt.number(g["median_days"], 1, missing="not reached")),
-            num(fmt.median_interval(g["median_ci_lower_days"], g["median_ci_upper_days"])),
-            num(fmt.number(g["ils_percent"], 1)),
-            num(fmt.number(hr.get("hr"), 2) if hr else "reference"),
-            num(fmt.interval(hr.get("ci_lower"), hr.get("ci_upper"), 2) if hr else ""),
-            num(fmt.p_value(hr.get("p")) if hr else ""),
-        ))
-    headers: list[str | Cell] = ["Arm", *[Cell(h, numeric=True) for h in (
-        "n", "Events", "Median (days)", "95 % CI", "ILS %", "Hazard ratio", "95 % CI", "p")]]
-    parts.append(table(headers, rows, caption="Median survival, increase in lifespan and Cox "
-                       "hazard ratios vs " + survival["control"]))
-    notes = [hr["note"] for g in survival["groups"]
-             if (hr := g.get("hazard_ratio")) and hr.get("note")]
+        rows.append(
+            (
+                g["group"],
+                num(g["n"]),
+                num(g["events"]),
+                num(fmt.number(g["median_days"], 1, missing="not reached")),
+                num(fmt.median_interval(g["median_ci_lower_days"], g["median_ci_upper_days"])),
+                num(fmt.number(g["ils_percent"], 1)),
+                num(fmt.number(hr.get("hr"), 2) if hr else "reference"),
+                num(fmt.interval(hr.get("ci_lower"), hr.get("ci_upper"), 2) if hr else ""),
+                num(fmt.p_value(hr.get("p")) if hr else ""),
+            )
+        )
+    headers: list[str | Cell] = [
+        "Arm",
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "n",
+                "Events",
+                "Median (days)",
+                "95 % CI",
+                "ILS %",
+                "Hazard ratio",
+                "95 % CI",
+                "p",
+            )
+        ],
+    ]
+    parts.append(
+        table(
+            headers,
+            rows,
+            caption="Median survival, increase in lifespan and Cox "
+            "hazard ratios vs " + survival["control"],
+        )
+    )
+    notes = [
+        hr["note"] for g in survival["groups"] if (hr := g.get("hazard_ratio")) and hr.get("note")
+    ]
     if notes:
         parts.append('<p class="note">' + esc("; ".join(sorted(set(notes)))) + ".</p>")
     logrank = survival["logrank"]
     parts.append(
         f'<p class="lead">Log-rank test, all arms: χ² = {esc(fmt.number(logrank["chi2"], 2))}, '
-        f'df = {esc(logrank["df"])}, p = {esc(fmt.p_value(logrank["p"]))}.</p>'
+        f"df = {esc(logrank['df'])}, p = {esc(fmt.p_value(logrank['p']))}.</p>"
     )
     pair_rows = [
-        (f"{p['a']} vs {p['b']}", num(fmt.number(p["chi2"], 2)), num(fmt.p_value(p["p"])),
-         num(fmt.p_value(p["p_holm"])))
+        (
+            f"{p['a']} vs {p['b']}",
+            num(fmt.number(p["chi2"], 2)),
+            num(fmt.p_value(p["p"])),
+            num(fmt.p_value(p["p_holm"])),
+        )
         for p in survival["pairwise"]
     ]
-    parts.append(table(["Pair", Cell("χ²", numeric=True), Cell("p", numeric=True),
-                        Cell("p (Holm)", numeric=True)], pair_rows,
-                       caption="Pairwise log-rank tests, Holm-adjusted over all pairs"))
+    parts.append(
+        table(
+            [
+                "Pair",
+                Cell("χ²", numeric=True),
+                Cell("p", numeric=True),
+                Cell("p (Holm)", numeric=True),
+            ],
+            pair_rows,
+            caption="Pairwise log-rank tests, Holm-adjusted over all pairs",
+        )
+    )
     return section("survival", "Survival", "".join(parts), major=True)
 
 
@@ -426,30 +592,68 @@ def body_weight_section(report: ReportInput, results: ReportResults) -> str:
     if weight is None:
         return ""
     arm_index = _arm_index(report)
-    parts = [figure(figures.body_weight_figure(results.body_weight, arm_index),
-                    "Body weight in % of each animal's baseline weight, mean ± SEM; the same "
-                    "stop rule as the growth curves.")]
+    parts = [
+        figure(
+            figures.body_weight_figure(results.body_weight, arm_index),
+            "Body weight in % of each animal's baseline weight, mean ± SEM; the same "
+            "stop rule as the growth curves.",
+        )
+    ]
     rows = [
-        (g["group"], num(g["n_animals"]), num(fmt.number(g["nadir_mean_percent"], 1)),
-         num(fmt.day(g["nadir_day"])), num(fmt.number(g["max_loss_percent"], 1)),
-         num(g["animals_losing"]["15"]), num(g["animals_losing"]["20"]))
+        (
+            g["group"],
+            num(g["n_animals"]),
+            num(fmt.number(g["nadir_mean_percent"], 1)),
+            num(fmt.day(g["nadir_day"])),
+            num(fmt.number(g["max_loss_percent"], 1)),
+            num(g["animals_losing"]["15"]),
+            num(g["animals_losing"]["20"]),
+        )
         for g in weight["groups"]
     ]
-    headers: list[str | Cell] = ["Arm", *[Cell(h, numeric=True) for h in (
-        "n", "Nadir of mean (% of baseline)", "Nadir day", "Largest loss in one animal (%)",
-        "Animals ≥ 15 % loss", "≥ 20 % loss")]]
+    headers: list[str | Cell] = [
+        "Arm",
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "n",
+                "Nadir of mean (% of baseline)",
+                "Nadir day",
+                "Largest loss in one animal (%)",
+                "Animals ≥ 15 % loss",
+                "≥ 20 % loss",
+            )
+        ],
+    ]
     parts.append(table(headers, rows, caption="Body weight nadir"))
-    corrected = {g["group"]: g["tumour_corrected_curve"] for g in weight["groups"]
-                 if g["tumour_corrected_curve"]}
+    corrected = {
+        g["group"]: g["tumour_corrected_curve"]
+        for g in weight["groups"]
+        if g["tumour_corrected_curve"]
+    }
     if corrected:
         corrected_rows = [
-            (group, num(fmt.day(curve[-1]["day"])), num(fmt.number(curve[-1]["mean_percent"], 1)),
-             num(fmt.number(min(p["mean_percent"] for p in curve), 1)))
+            (
+                group,
+                num(fmt.day(curve[-1]["day"])),
+                num(fmt.number(curve[-1]["mean_percent"], 1)),
+                num(fmt.number(min(p["mean_percent"] for p in curve), 1)),
+            )
             for group, curve in corrected.items()
         ]
-        parts.append(table(["Arm", *[Cell(h, numeric=True) for h in (
-            "Last plotted day", "Mean at that day (%)", "Nadir of mean (%)")]], corrected_rows,
-            caption="Tumour-corrected body weight (weight − tumour volume × 1 mg/mm³)"))
+        parts.append(
+            table(
+                [
+                    "Arm",
+                    *[
+                        Cell(h, numeric=True)
+                        for h in ("Last plotted day", "Mean at that day (%)", "Nadir of mean (%)")
+                    ],
+                ],
+                corrected_rows,
+                caption="Tumour-corrected body weight (weight − tumour volume × 1 mg/mm³)",
+            )
+        )
     return section("body-weight", "Body weight", "".join(parts), major=True)
 
 
@@ -459,14 +663,27 @@ def assay_section(results: ReportResults) -> str:
         return ""
     parts = []
     for block in assays:
-        title = f"{'ELISA' if block['assay'] == 'elisa' else 'Flow cytometry'}: " \
-                f"{block['analyte']} ({block['unit']})"
-        rows = [(g["group"], num(g["n"]), num(fmt.number(g["mean"], 2)),
-                 num(fmt.number(g["sd"], 2)), num(fmt.number(g["median"], 2)))
-                for g in block["groups"]]
-        parts.append(table(["Arm", *[Cell(h, numeric=True) for h in ("n", "Mean", "SD",
-                                                                      "Median")]],
-                           rows, caption=title))
+        title = (
+            f"{'ELISA' if block['assay'] == 'elisa' else 'Flow cytometry'}: "
+            f"{block['analyte']} ({block['unit']})"
+        )
+        rows = [
+            (
+                g["group"],
+                num(g["n"]),
+                num(fmt.number(g["mean"], 2)),
+                num(fmt.number(g["sd"], 2)),
+                num(fmt.number(g["median"], 2)),
+            )
+            for g in block["groups"]
+        ]
+        parts.append(
+            table(
+                ["Arm", *[Cell(h, numeric=True) for h in ("n", "Mean", "SD", "Median")]],
+                rows,
+                caption=title,
+            )
+        )
     return section("assays", "ELISA and flow cytometry", "".join(parts))
 
 
@@ -476,16 +693,21 @@ def synergy_section(results: ReportResults) -> str:
         return ""
     lmm = results.json.get("synergy_lmm")
     leading = results.json.get("synergy_leading", "tgi")
-    arms = (f"control {tgi['control']}, A {tgi['drug_a']}, B {tgi['drug_b']}, "
-            f"A + B {tgi['combination']}")
+    arms = (
+        f"control {tgi['control']}, A {tgi['drug_a']}, B {tgi['drug_b']}, "
+        f"A + B {tgi['combination']}"
+    )
     tgi_part = _synergy_tgi_table(tgi)
     lmm_part = _synergy_lmm_table(lmm) if lmm is not None else ""
     intro = f"<p>Arms: {esc(arms)}.</p>"
     if leading == "lmm":
-        intro += ('<p class="lead">Tumours regress in at least one arm ('
-                  + esc(", ".join(tgi["outside_0_100"])) + " outside 0–100 % TGI): Bliss on TGI "
-                  "fractions loses its meaning there, so the mixed-model test over time leads."
-                  "</p>")
+        intro += (
+            '<p class="lead">Tumours regress in at least one arm ('
+            + esc(", ".join(tgi["outside_0_100"]))
+            + " outside 0–100 % TGI): Bliss on TGI "
+            "fractions loses its meaning there, so the mixed-model test over time leads."
+            "</p>"
+        )
         body = lmm_part + tgi_part
     else:
         body = tgi_part + lmm_part
@@ -495,43 +717,76 @@ def synergy_section(results: ReportResults) -> str:
 def _synergy_tgi_table(tgi: dict[str, Any]) -> str:
     rows = []
     ci = tgi["ci95"]
-    for model, name in (("bliss", "Bliss independence"), ("hsa", "Highest single agent"),
-                        ("ra", "Response additivity")):
-        rows.append((
-            name, num(fmt.number(tgi["expected"][model])),
-            num(fmt.interval(*ci["expected"][model])),
-            num(fmt.signed(tgi["synergy_score"][model])),
-            num(fmt.interval(*ci["synergy_score"][model])),
-            num(fmt.number(tgi["fold_over_expected"][model], 2)),
-            num(fmt.interval(ci["fold_over_expected"][model][0],
-                             ci["fold_over_expected"][model][1], 2)),
-        ))
-    headers: list[str | Cell] = ["Reference model", *[Cell(h, numeric=True) for h in (
-        "Expected TGI %", "95 % CI", "Observed − expected (pp)", "95 % CI",
-        "Fold over expected", "95 % CI")]]
+    for model, name in (
+        ("bliss", "Bliss independence"),
+        ("hsa", "Highest single agent"),
+        ("ra", "Response additivity"),
+    ):
+        rows.append(
+            (
+                name,
+                num(fmt.number(tgi["expected"][model])),
+                num(fmt.interval(*ci["expected"][model])),
+                num(fmt.signed(tgi["synergy_score"][model])),
+                num(fmt.interval(*ci["synergy_score"][model])),
+                num(fmt.number(tgi["fold_over_expected"][model], 2)),
+                num(
+                    fmt.interval(
+                        ci["fold_over_expected"][model][0], ci["fold_over_expected"][model][1], 2
+                    )
+                ),
+            )
+        )
+    headers: list[str | Cell] = [
+        "Reference model",
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "Expected TGI %",
+                "95 % CI",
+                "Observed − expected (pp)",
+                "95 % CI",
+                "Fold over expected",
+                "95 % CI",
+            )
+        ],
+    ]
     observed = tgi["observed_tgi_percent"]
-    caption = (f"Synergy on TGI ({tgi['definition']}) on day {fmt.day(tgi['day'])}: observed "
-               f"A + B {fmt.number(observed)} % {fmt.interval(*ci['observed_tgi_percent'])}; "
-               f"A {fmt.number(tgi['tgi_percent']['drug_a'])} %, "
-               f"B {fmt.number(tgi['tgi_percent']['drug_b'])} %")
+    caption = (
+        f"Synergy on TGI ({tgi['definition']}) on day {fmt.day(tgi['day'])}: observed "
+        f"A + B {fmt.number(observed)} % {fmt.interval(*ci['observed_tgi_percent'])}; "
+        f"A {fmt.number(tgi['tgi_percent']['drug_a'])} %, "
+        f"B {fmt.number(tgi['tgi_percent']['drug_b'])} %"
+    )
     return "<h3>Reference models on TGI</h3>" + table(headers, rows, caption=caption)
 
 
 def _synergy_lmm_table(lmm: dict[str, Any]) -> str:
     rows = [
-        (fmt.day(t["day"]), t["method"].upper(),
-         num(fmt.number(t["combination_index"], 3)),
-         num(_ci(t["combination_index_ci95"], 3)),
-         num(fmt.number(t["synergy_score"], 2)), num(fmt.p_value(t["p"])), t["note"] or "")
+        (
+            fmt.day(t["day"]),
+            t["method"].upper(),
+            num(fmt.number(t["combination_index"], 3)),
+            num(_ci(t["combination_index_ci95"], 3)),
+            num(fmt.number(t["synergy_score"], 2)),
+            num(fmt.p_value(t["p"])),
+            t["note"] or "",
+        )
         for t in lmm["tests"]
     ]
     rates = ", ".join(f"{g} {fmt.number(v, 4)}" for g, v in lmm["growth_rates"].items())
-    headers: list[str | Cell] = ["Day", "Test", *[Cell(h, numeric=True) for h in (
-        "Combination index", "95 % CI", "Synergy score", "p")], "Note"]
-    return ("<h3>Mixed-model test over time (SynergyLMM)</h3>"
-            f"<p>Growth rates (ln relative volume per day): {esc(rates)}; HSA reference "
-            f"{esc(lmm['hsa_reference'])}. Combination index &lt; 1 and synergy score &gt; 0 "
-            "mean synergy.</p>" + table(headers, rows))
+    headers: list[str | Cell] = [
+        "Day",
+        "Test",
+        *[Cell(h, numeric=True) for h in ("Combination index", "95 % CI", "Synergy score", "p")],
+        "Note",
+    ]
+    return (
+        "<h3>Mixed-model test over time (SynergyLMM)</h3>"
+        f"<p>Growth rates (ln relative volume per day): {esc(rates)}; HSA reference "
+        f"{esc(lmm['hsa_reference'])}. Combination index &lt; 1 and synergy score &gt; 0 "
+        "mean synergy.</p>" + table(headers, rows)
+    )
 
 
 def _ci(pair: list[float | None] | None, decimals: int) -> str:
@@ -558,13 +813,23 @@ def methods_section(report: ReportInput, results: ReportResults) -> str:
     ]
     parts = ["<ul>" + "".join(f'<li class="formula">{esc(i)}</li>' for i in items) + "</ul>"]
     if report.software_versions:
-        parts.append(table(["Software", "Version"], report.software_versions,
-                           caption="Software and versions"))
+        parts.append(
+            table(
+                ["Software", "Version"], report.software_versions, caption="Software and versions"
+            )
+        )
     if results.commands:
-        rows = [(c.title, Cell(f"<code>{esc(c.command_line)}</code>", markup=True))
-                for c in results.commands]
-        parts.append(table(["Table", "Reproduce with (from the data bundle)"], rows,
-                           caption="Commands that reproduce each table without a database"))
+        rows = [
+            (c.title, Cell(f"<code>{esc(c.command_line)}</code>", markup=True))
+            for c in results.commands
+        ]
+        parts.append(
+            table(
+                ["Table", "Reproduce with (from the data bundle)"],
+                rows,
+                caption="Commands that reproduce each table without a database",
+            )
+        )
     if results.warnings:
         parts.append("<ul>" + "".join(f"<li>{esc(w)}</li>" for w in results.warnings) + "</ul>")
     return section("methods", "Methods", "".join(parts), major=True)

@@ -152,8 +152,9 @@ def _day_arg(day: float) -> str:
 # Descriptive summaries the engine does not provide
 
 
-def geometric_mean_ci(values: np.ndarray[Any, Any], confidence: float = 0.95
-                      ) -> tuple[float | None, float | None]:
+def geometric_mean_ci(
+    values: np.ndarray[Any, Any], confidence: float = 0.95
+) -> tuple[float | None, float | None]:
     """t-based CI of a geometric mean: exp(mean(ln V) ± t_{n−1} · SD(ln V)/√n).
 
     Defined only when every volume is positive and n ≥ 2: a zero volume (non-palpable tumour)
@@ -169,8 +170,9 @@ def geometric_mean_ci(values: np.ndarray[Any, Any], confidence: float = 0.95
     return math.exp(centre - half), math.exp(centre + half)
 
 
-def _geometric_points(data: GrowthData, curves: Sequence[GroupCurve]
-                      ) -> dict[str, tuple[GeometricPoint, ...]]:
+def _geometric_points(
+    data: GrowthData, curves: Sequence[GroupCurve]
+) -> dict[str, tuple[GeometricPoint, ...]]:
     result: dict[str, tuple[GeometricPoint, ...]] = {}
     for curve in curves:
         block = data.volume_mm3[data.members(curve.group)]
@@ -262,9 +264,7 @@ def body_weight_summary(
                     for threshold in WEIGHT_LOSS_THRESHOLDS_PERCENT
                 },
                 "curve": [_weight_json(p) for p in points],
-                "tumour_corrected_curve": [
-                    _weight_json(p) for p in corrected_curves.get(arm, ())
-                ],
+                "tumour_corrected_curve": [_weight_json(p) for p in corrected_curves.get(arm, ())],
             }
         )
     return curves, {
@@ -293,8 +293,11 @@ def assay_summary(report: ReportInput) -> list[dict[str, Any]]:
         groups: list[dict[str, Any]] = []
         for arm in report.arm_names:
             values = np.array(
-                [r.value for r in report.assays
-                 if (r.assay, r.analyte, r.unit, r.group) == (assay, analyte, unit, arm)]
+                [
+                    r.value
+                    for r in report.assays
+                    if (r.assay, r.analyte, r.unit, r.group) == (assay, analyte, unit, arm)
+                ]
             )
             if values.size == 0:
                 continue
@@ -335,8 +338,9 @@ def _curves_json(figure: GrowthFigureData) -> list[dict[str, Any]]:
         {
             "group": curve.group,
             "n_randomized": curve.n_randomized,
-            "stopped_on_day": None if curve.stopped_on_day is None else json_day(
-                curve.stopped_on_day),
+            "stopped_on_day": None
+            if curve.stopped_on_day is None
+            else json_day(curve.stopped_on_day),
             "points": [
                 {
                     "day": json_day(p.day),
@@ -419,8 +423,13 @@ def compute_results(report: ReportInput) -> ReportResults:
                 commands.append(growth_command)
                 output["growth"] = run_command(growth_command, directory)
                 output["growth_figures"] = _growth_extras(
-                    growth_figures, data, control=control, baseline=baseline, day=day,
-                    fold=options.growth_delay_fold, notes=notes,
+                    growth_figures,
+                    data,
+                    control=control,
+                    baseline=baseline,
+                    day=day,
+                    fold=options.growth_delay_fold,
+                    notes=notes,
                 )
                 if "contralateral" in roles:
                     other = read_growth_csv(directory / GROWTH_CSV, tumour="contralateral")
@@ -439,9 +448,7 @@ def compute_results(report: ReportInput) -> ReportResults:
                         }
                 synergy = options.synergy_arms
                 if synergy is not None:
-                    output.update(
-                        _synergy(commands, directory, synergy, day, options, notes)
-                    )
+                    output.update(_synergy(commands, directory, synergy, day, options, notes))
         if report.survival:
             rows = report.survival
             survival_data = SurvivalData(
@@ -453,8 +460,15 @@ def compute_results(report: ReportInput) -> ReportResults:
             survival_control = report.control if report.control in survival_data.groups else None
             survival = analyze_survival(survival_data, control=survival_control)
             risk_days = at_risk_days(survival_data.time_days)
-            arguments = ["survival", "--input", SURVIVAL_CSV, "--control", survival.control,
-                         "--at-risk-days", *(_day_arg(d) for d in risk_days)]
+            arguments = [
+                "survival",
+                "--input",
+                SURVIVAL_CSV,
+                "--control",
+                survival.control,
+                "--at-risk-days",
+                *(_day_arg(d) for d in risk_days),
+            ]
             survival_command = Command(
                 "survival",
                 "Kaplan-Meier medians, log-rank (overall, pairwise Holm), %ILS, Cox hazard ratios",
@@ -484,12 +498,25 @@ def compute_results(report: ReportInput) -> ReportResults:
     )
 
 
-def _growth_arguments(control: str, day: float, options: AnalysisOptions, tumour: str
-                      ) -> tuple[str, ...]:
+def _growth_arguments(
+    control: str, day: float, options: AnalysisOptions, tumour: str
+) -> tuple[str, ...]:
     return (
-        "growth", "--input", GROWTH_CSV, "--tumour", tumour, "--control", control,
-        "--day", _day_arg(day), "--dropout", options.dropout,
-        "--bootstrap", str(options.bootstrap_resamples), "--seed", str(options.seed),
+        "growth",
+        "--input",
+        GROWTH_CSV,
+        "--tumour",
+        tumour,
+        "--control",
+        control,
+        "--day",
+        _day_arg(day),
+        "--dropout",
+        options.dropout,
+        "--bootstrap",
+        str(options.bootstrap_resamples),
+        "--seed",
+        str(options.seed),
     )
 
 
@@ -536,7 +563,10 @@ def _growth_extras(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             model = log_volume_mixed_model(
-                data, control=control, baseline_day=baseline, last_day=day,
+                data,
+                control=control,
+                baseline_day=baseline,
+                last_day=day,
                 floor_mm3=LOG_FLOOR_MM3,
             )
         extras["mixed_model"] = {
@@ -548,15 +578,22 @@ def _growth_extras(
             "growth_rate_per_day": model.growth_rate_per_day,
             "growth_rate_se": model.growth_rate_se,
             "contrasts": [
-                {"name": c.name, "estimate": c.estimate, "se": c.se, "z": c.z, "p": c.p,
-                 "p_holm": c.p_holm}
+                {
+                    "name": c.name,
+                    "estimate": c.estimate,
+                    "se": c.se,
+                    "z": c.z,
+                    "p": c.p,
+                    "p_holm": c.p_holm,
+                }
                 for c in model.contrasts
             ],
         }
     except AnalysisInputError as exc:
         notes.append(f"log-volume mixed model not reported: {exc.reason}")
-    comparison = compare_groups(data, day=day, control=control, transform="log",
-                                floor_mm3=LOG_FLOOR_MM3)
+    comparison = compare_groups(
+        data, day=day, control=control, transform="log", floor_mm3=LOG_FLOOR_MM3
+    )
     extras["dunnett_log_volume"] = {
         "day": json_day(day),
         "excluded": list(comparison.excluded),
@@ -564,8 +601,12 @@ def _growth_extras(
         "welch_p": _finite(comparison.welch_p),
         "kruskal_p": _finite(comparison.kruskal_p),
         "dunnett": [
-            {"group": t.b, "difference_log": t.difference, "ratio": math.exp(t.difference),
-             "p": t.p}
+            {
+                "group": t.b,
+                "difference_log": t.difference,
+                "ratio": math.exp(t.difference),
+                "p": t.p,
+            }
             for t in comparison.dunnett
         ],
     }
@@ -582,14 +623,36 @@ def _synergy(
 ) -> dict[str, Any]:
     """Bliss/HSA/RA on TGI at the analysis day and the SynergyLMM test over time."""
     base = (
-        "synergy", "--input", GROWTH_CSV, "--tumour", "injected", "--control", arms.control,
-        "--drug-a", arms.drug_a, "--drug-b", arms.drug_b, "--combination", arms.combination,
+        "synergy",
+        "--input",
+        GROWTH_CSV,
+        "--tumour",
+        "injected",
+        "--control",
+        arms.control,
+        "--drug-a",
+        arms.drug_a,
+        "--drug-b",
+        arms.drug_b,
+        "--combination",
+        arms.combination,
     )
     tgi_command = Command(
         "synergy_tgi",
         "Combination synergy on TGI (Bliss, HSA, RA) with bootstrap CIs",
-        (*base, "--model", "tgi", "--day", _day_arg(day), "--definition", options.tgi_definition,
-         "--bootstrap", str(options.bootstrap_resamples), "--seed", str(options.seed)),
+        (
+            *base,
+            "--model",
+            "tgi",
+            "--day",
+            _day_arg(day),
+            "--definition",
+            options.tgi_definition,
+            "--bootstrap",
+            str(options.bootstrap_resamples),
+            "--seed",
+            str(options.seed),
+        ),
     )
     lmm_command = Command(
         "synergy_lmm",

@@ -1,4 +1,4 @@
-# ruff: noqa: RUF001, RUF002, RUF003  (report text is typeset: −, ×, – and γ are intended)
+# ruff: noqa: RUF001, RUF003  (report text is typeset: −, ×, – and γ are intended)
 """A seeded, realistic synthetic study (CT26-like syngeneic model) as a :class:`ReportInput`.
 
 Used by the tests, the benchmark and demos: it exercises every section of a report without a
@@ -104,17 +104,18 @@ def synthetic_study(
     rng = np.random.default_rng(seed)
     names = tuple(arm_names)
     if regimens is None:
-        regimens = ("vehicle 10 mL/kg p.o. QD×14",
-                    *(f"{name} 10 mg/kg i.p. Q3D×4" for name in names[1:]))
+        regimens = (
+            "vehicle 10 mL/kg p.o. QD×14",
+            *(f"{name} 10 mg/kg i.p. Q3D×4" for name in names[1:]),
+        )
     biology = [
-        DEFAULT_BIOLOGY[k] if len(names) == 4 or k == 0 else ArmBiology(
-            0.23 - 0.07 * k / len(names), 0.23 - 0.07 * k / len(names), 0.0)
+        DEFAULT_BIOLOGY[k]
+        if len(names) == 4 or k == 0
+        else ArmBiology(0.23 - 0.07 * k / len(names), 0.23 - 0.07 * k / len(names), 0.0)
         for k in range(len(names))
     ]
     days = measurement_days(time_points)
-    arms = tuple(
-        Arm(name, k == 0, animals_per_arm, regimens[k]) for k, name in enumerate(names)
-    )
+    arms = tuple(Arm(name, k == 0, animals_per_arm, regimens[k]) for k, name in enumerate(names))
     animals: list[Animal] = []
     growth: list[GrowthRow] = []
     weights: list[BodyWeightRow] = []
@@ -140,18 +141,27 @@ def synthetic_study(
                 if day <= bio.switch_day:
                     log_v = math.log(v0) + (bio.early_rate + rate_shift) * day
                 else:
-                    log_v = (math.log(v0) + (bio.early_rate + rate_shift) * bio.switch_day
-                             + (bio.late_rate + rate_shift) * (day - bio.switch_day))
+                    log_v = (
+                        math.log(v0)
+                        + (bio.early_rate + rate_shift) * bio.switch_day
+                        + (bio.late_rate + rate_shift) * (day - bio.switch_day)
+                    )
                 volume = math.exp(log_v + float(rng.normal(0.0, 0.12)))
                 if complete and day >= 10:
                     volume = 0.0
-                weight_change = (-0.07 * math.sin(math.pi * min(day, 14) / 14)
-                                 if k == len(names) - 1 and day <= 14 else 0.004 * day)
+                weight_change = (
+                    -0.07 * math.sin(math.pi * min(day, 14) / 14)
+                    if k == len(names) - 1 and day <= 14
+                    else 0.004 * day
+                )
                 weight = base_weight * (1.0 + weight_change) + float(rng.normal(0.0, 0.2))
                 growth.append(GrowthRow(animal_id, name, float(day), round(volume, 1)))
                 if with_contralateral:
-                    growth.append(GrowthRow(animal_id, name, float(day),
-                                            round(volume * 0.4, 1), "contralateral"))
+                    growth.append(
+                        GrowthRow(
+                            animal_id, name, float(day), round(volume * 0.4, 1), "contralateral"
+                        )
+                    )
                 weights.append(BodyWeightRow(animal_id, name, float(day), round(weight, 2)))
                 if found_dead and day >= 7:
                     exit_day, cause = float(day), "found dead"
@@ -164,23 +174,44 @@ def synthetic_study(
                     break
             if cause is not None:
                 endpoint_causes[cause] = endpoint_causes.get(cause, 0) + 1
-            status = ("found dead" if cause == "found dead" else "endpoint") if cause else (
-                "end of study")
-            animals.append(
-                Animal(animal_id, name, 10 + (number % 2), status, cause, exit_day)
+            status = (
+                ("found dead" if cause == "found dead" else "endpoint")
+                if cause
+                else ("end of study")
             )
+            animals.append(Animal(animal_id, name, 10 + (number % 2), status, cause, exit_day))
             survival.append(
-                SurvivalRow(animal_id, name, exit_day if exit_day is not None else float(last_day),
-                            1 if cause else 0, cause or "end of study")
+                SurvivalRow(
+                    animal_id,
+                    name,
+                    exit_day if exit_day is not None else float(last_day),
+                    1 if cause else 0,
+                    cause or "end of study",
+                )
             )
             if with_assays and number % 2 == 0:
-                assays.append(AssayRow("elisa", "IFN-γ", animal_id, name,
-                                       round(float(rng.lognormal(3.0 + 0.3 * k, 0.3)), 1),
-                                       "pg/mL"))
-                assays.append(AssayRow("flow", "CD8+ of CD45+", animal_id, name,
-                                       round(float(rng.normal(8 + 4 * k, 2)), 1), "%"))
+                assays.append(
+                    AssayRow(
+                        "elisa",
+                        "IFN-γ",
+                        animal_id,
+                        name,
+                        round(float(rng.lognormal(3.0 + 0.3 * k, 0.3)), 1),
+                        "pg/mL",
+                    )
+                )
+                assays.append(
+                    AssayRow(
+                        "flow",
+                        "CD8+ of CD45+",
+                        animal_id,
+                        name,
+                        round(float(rng.normal(8 + 4 * k, 2)), 1),
+                        "%",
+                    )
+                )
     n_total = len(animals)
-    synergy = (SynergyArms(names[0], names[1], names[2], names[3]) if len(names) == 4 else None)
+    synergy = SynergyArms(names[0], names[1], names[2], names[3]) if len(names) == 4 else None
     if options is None:
         options = AnalysisOptions(
             tgi_definition="delta", synergy_arms=synergy, bootstrap_resamples=1000
@@ -190,15 +221,22 @@ def synthetic_study(
         implanted=n_total + 4,
         enrolled=n_total + 2,
         randomized=n_total,
-        excluded=(CountWithReason("tumour outside 80–120 mm³ at randomization", 2),
-                  CountWithReason("ulcerated before randomization", 2)),
+        excluded=(
+            CountWithReason("tumour outside 80–120 mm³ at randomization", 2),
+            CountWithReason("ulcerated before randomization", 2),
+        ),
         satellite=2,
         endpoint_by_cause=tuple(CountWithReason(c, n) for c, n in sorted(endpoint_causes.items())),
         analysed=n_total,
     )
     arrive = tuple(
-        ArriveItem(number_, item, None if number_ == "5" and not blinded else
-                   f"{item}: recorded in the study design and run records.")
+        ArriveItem(
+            number_,
+            item,
+            None
+            if number_ == "5" and not blinded
+            else f"{item}: recorded in the study design and run records.",
+        )
         for number_, item in ARRIVE_ESSENTIAL_10
     )
     return ReportInput(
@@ -229,12 +267,30 @@ def synthetic_study(
         assays=tuple(assays),
         flow=flow,
         arrive=arrive,
-        deviations=(LogEntry(dt.date(2025, 3, 20), "Day 7 measurement of M014 taken 1 day late",
-                             "caliper out of calibration", "B. Tech"),),
-        corrections=(LogEntry(dt.date(2025, 3, 25), "M021 day 10 width corrected 6.1 → 6.7 mm",
-                              "transcription error", "B. Tech"),),
-        amendments=(LogEntry(dt.date(2025, 3, 1), "Endpoint volume lowered to 2000 mm³",
-                             "ethics committee request", "Study director"),),
+        deviations=(
+            LogEntry(
+                dt.date(2025, 3, 20),
+                "Day 7 measurement of M014 taken 1 day late",
+                "caliper out of calibration",
+                "B. Tech",
+            ),
+        ),
+        corrections=(
+            LogEntry(
+                dt.date(2025, 3, 25),
+                "M021 day 10 width corrected 6.1 → 6.7 mm",
+                "transcription error",
+                "B. Tech",
+            ),
+        ),
+        amendments=(
+            LogEntry(
+                dt.date(2025, 3, 1),
+                "Endpoint volume lowered to 2000 mm³",
+                "ethics committee request",
+                "Study director",
+            ),
+        ),
         signatures=(Signature("Study director", "A. Researcher"), Signature("Quality assurance")),
     )
 

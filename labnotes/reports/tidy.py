@@ -60,10 +60,7 @@ def growth_csv(report: ReportInput) -> str:
     rows = sorted(report.growth, key=lambda r: (order[r.group], r.tumour, r.animal, r.day))
     return _csv_text(
         ("animal", "group", "day", "volume_mm3", "tumour"),
-        (
-            (r.animal, r.group, csv_number(r.day), csv_number(r.volume_mm3), r.tumour)
-            for r in rows
-        ),
+        ((r.animal, r.group, csv_number(r.day), csv_number(r.volume_mm3), r.tumour) for r in rows),
     )
 
 

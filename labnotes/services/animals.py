@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -413,7 +413,7 @@ def register_animals(
     *,
     run: StudyRun,
     rows: Sequence[Mapping[str, Any]],
-    registered_by: AbstractBaseUser,
+    registered_by: User,
     received_on: dt.date | None = None,
 ) -> list[Animal]:
     """Register every row as an animal of ``run`` — or none: any invalid row refuses them all.
@@ -462,7 +462,7 @@ def create_cage(
     *,
     lab: Lab,
     label: str,
-    created_by: AbstractBaseUser,
+    created_by: User,
     run: StudyRun | None = None,
     capacity: int = 5,
     room: str = "",
@@ -534,7 +534,7 @@ def move_animals(
     *,
     animals: Sequence[Animal],
     cage: Cage,
-    moved_by: AbstractBaseUser,
+    moved_by: User,
     reason: str = "",
     moved_on: dt.date | None = None,
 ) -> list[CageAssignment]:
@@ -560,7 +560,7 @@ def split_cage(
     cage: Cage,
     animals: Sequence[Animal],
     new_label: str,
-    moved_by: AbstractBaseUser,
+    moved_by: User,
     reason: str,
     moved_on: dt.date | None = None,
     capacity: int | None = None,
@@ -611,8 +611,8 @@ def record_implantation(
     site: str,
     implanted_on: dt.date,
     cells: int,
-    operator: AbstractBaseUser,
-    recorded_by: AbstractBaseUser | None = None,
+    operator: User,
+    recorded_by: User | None = None,
     role: str = TumourRole.INJECTED,
     viability_percent: Decimal | float | None = None,
     passage: int | None = None,
@@ -671,7 +671,7 @@ def record_implantation(
 # -- exclusion -------------------------------------------------------------------------------
 
 
-def exclude_animal(*, animal: Animal, reason: str, excluded_by: AbstractBaseUser) -> Animal:
+def exclude_animal(*, animal: Animal, reason: str, excluded_by: User) -> Animal:
     """Exclude an animal from the study with a reason. It is kept and counted (ethics numbers,
     reports), only no longer eligible for randomization or tasks; its future due tasks end."""
     require_role(excluded_by, animal.run.study.lab, DECIDERS, action="exclude animals")

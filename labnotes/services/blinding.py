@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
@@ -28,7 +28,7 @@ class EmergencyUnblinding:
 def unblind_study(
     *,
     study: Study,
-    performed_by: AbstractBaseUser,
+    performed_by: User,
     password: str,
     reason: str,
 ) -> Unblinding:
@@ -57,7 +57,7 @@ def unblind_study(
 def emergency_unblind_animal(
     *,
     animal: Animal,
-    performed_by: AbstractBaseUser,
+    performed_by: User,
     reason: str,
 ) -> EmergencyUnblinding:
     """A veterinarian's emergency unblinding of one animal (e.g. to treat an adverse event).

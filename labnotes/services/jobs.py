@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -15,7 +15,7 @@ from planner.models import Lab, Role
 from planner.services.permissions import require_role
 
 
-def request_self_test(*, lab: Lab, requested_by: AbstractBaseUser) -> BackgroundJob:
+def request_self_test(*, lab: Lab, requested_by: User) -> BackgroundJob:
     """Queue a job that proves the worker reaches the database; enqueued after commit."""
     require_role(requested_by, lab, list(Role), action="run a self-test")
     with transaction.atomic(), audited_change(reason=None, required=False):

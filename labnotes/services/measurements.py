@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -104,7 +104,7 @@ def _decimal(name: str, value: object, *, maximum: Decimal) -> Decimal | None:
 def record_measurement(
     *,
     taken_at: dt.datetime,
-    operator: AbstractBaseUser,
+    operator: User,
     tumour: Tumour | None = None,
     animal: Animal | None = None,
     length_mm: Decimal | float | str | None = None,
@@ -115,7 +115,7 @@ def record_measurement(
     reason: str | None = None,
     client_id: str = "",
     entry_method: str = EntryMethod.FORM,
-    recorded_by: AbstractBaseUser | None = None,
+    recorded_by: User | None = None,
 ) -> Measurement:
     """Record a caliper reading of ``tumour`` (length, width[, height] in mm) or a body weight
     of ``animal`` (g).
@@ -223,7 +223,7 @@ def record_measurement(
 def void_measurement(
     *,
     measurement: Measurement,
-    voided_by: AbstractBaseUser,
+    voided_by: User,
     reason: str,
     expected_version: int | None = None,
 ) -> Measurement:

@@ -382,7 +382,9 @@ def calendar_tasks(
         entries.append(
             CalendarTask(
                 uid=f"task-{task.pk}@{host}",
-                summary=f"{task.get_kind_display()} {task.animal.tag} ({study.code}/{task.run.code})",
+                summary=(
+                    f"{task.get_kind_display()} {task.animal.tag} ({study.code}/{task.run.code})"
+                ),
                 date=task.scheduled_date or task.nominal_date,
                 description="; ".join(details),
                 url=url_for("run", task.run_id),

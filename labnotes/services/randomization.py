@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Max
@@ -57,7 +57,7 @@ _METHODS = {
 }
 
 
-def _check_may_randomize(user: AbstractBaseUser, run: StudyRun) -> None:
+def _check_may_randomize(user: User, run: StudyRun) -> None:
     require_role(user, run.study.lab, DECIDERS, action="randomize")
     if not allocation_visible(user, run.study):
         raise PermissionDenied(
@@ -137,7 +137,7 @@ def _choose_animals(run: StudyRun, animals: Sequence[Animal] | None) -> list[Ani
 def preview_randomization(
     *,
     run: StudyRun,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     animals: Sequence[Animal] | None = None,
     method: str | None = None,
     seed: int | None = None,
@@ -338,7 +338,7 @@ def _balance_json(
 
 
 def apply_randomization(
-    *, batch: RandomizationBatch, applied_by: AbstractBaseUser, today: dt.date | None = None
+    *, batch: RandomizationBatch, applied_by: User, today: dt.date | None = None
 ) -> RandomizationBatch:
     """Apply a previewed batch: each animal gets its arm and its treatment start (today, lab
     local: its randomization day R+0), then its tasks are expanded. The batch becomes immutable.
@@ -401,7 +401,7 @@ def apply_randomization(
 def void_randomization(
     *,
     batch: RandomizationBatch,
-    voided_by: AbstractBaseUser,
+    voided_by: User,
     reason: str,
     today: dt.date | None = None,
 ) -> RandomizationBatch:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -25,7 +25,7 @@ def start_study_run(
     study: Study,
     code: str,
     day0: dt.date,
-    started_by: AbstractBaseUser,
+    started_by: User,
     last_study_day: int | None = None,
     parent_run: StudyRun | None = None,
 ) -> StudyRun:
@@ -69,7 +69,7 @@ def start_rechallenge_run(
     code: str,
     day0: dt.date,
     animals: Sequence[Animal],
-    started_by: AbstractBaseUser,
+    started_by: User,
 ) -> StudyRun:
     """Start a re-challenge run and enrol cured animals of ``parent_run`` in it.
 

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -227,7 +227,7 @@ def _expand(run: StudyRun, animals: Iterable[Animal], today: dt.date) -> Expansi
 def expand_run_tasks(
     *,
     run: StudyRun,
-    requested_by: AbstractBaseUser,
+    requested_by: User,
     animals: Sequence[Animal] | None = None,
     today: dt.date | None = None,
     reason: str | None = None,
@@ -274,7 +274,7 @@ def cancel_future_tasks(*, animals: Sequence[Animal], today: dt.date) -> int:
     return deleted
 
 
-def complete_task(*, task: Task, completed_by: AbstractBaseUser) -> Task:
+def complete_task(*, task: Task, completed_by: User) -> Task:
     """Mark a due task done (by whom, when)."""
     require_role(completed_by, task.run.study.lab, RECORDERS, action="complete tasks")
     with transaction.atomic(), audited_change(reason=None, required=False):

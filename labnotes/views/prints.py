@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from labnotes.documents import (
+    LabelSize,
     render_animal_labels_pdf,
     render_cage_cards_pdf,
     render_worksheet_html,
@@ -27,6 +28,7 @@ from labnotes.selectors import (
     list_tasks_for_day,
 )
 from labnotes.services import prints as print_services
+from planner.types import AuthenticatedHttpRequest
 
 _URL_NAMES = {"cage": "cage_detail", "animal": "animal_detail", "run": "run_detail"}
 
@@ -65,7 +67,7 @@ def _worksheet(request: HttpRequest, pk: int) -> Any:
 
 @login_required
 @require_GET
-def worksheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+def worksheet_pdf(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     worksheet = _worksheet(request, pk)
     suffix = "-dosers" if worksheet.dosers_copy else ""
     return _pdf(
@@ -76,7 +78,7 @@ def worksheet_pdf(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def worksheet_html(request: HttpRequest, pk: int) -> HttpResponse:
+def worksheet_html(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The browser's print view: the renderer's self-contained HTML. Its one <style> block gets
     this response's CSP nonce (the policy refuses inline style otherwise)."""
     worksheet = _worksheet(request, pk)
@@ -95,9 +97,9 @@ def worksheet_html(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_cage_cards(request: HttpRequest, pk: int) -> HttpResponse:
+def run_cage_cards(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(list_runs_for_user(request.user), pk=pk)
-    size = "thermal_label" if request.GET.get("size") == "thermal_label" else "cage_card"
+    size: LabelSize = "thermal_label" if request.GET.get("size") == "thermal_label" else "cage_card"
     cages = list(list_run_cages_for_user(request.user, run))
     cards = print_services.build_cage_cards(
         user=request.user, run=run, cages=cages, url_for=_url_for(request)
@@ -109,11 +111,11 @@ def run_cage_cards(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def cage_card(request: HttpRequest, pk: int) -> HttpResponse:
+def cage_card(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cage = get_object_or_404(list_cages_for_user(request.user).select_related("run__study"), pk=pk)
     if cage.run is None:
         raise PermissionDenied("A shared cage has no run to print a card for.")
-    size = "thermal_label" if request.GET.get("size") == "thermal_label" else "cage_card"
+    size: LabelSize = "thermal_label" if request.GET.get("size") == "thermal_label" else "cage_card"
     cards = print_services.build_cage_cards(
         user=request.user, run=cage.run, cages=[cage], url_for=_url_for(request)
     )
@@ -122,9 +124,9 @@ def cage_card(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def run_animal_labels(request: HttpRequest, pk: int) -> HttpResponse:
+def run_animal_labels(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = get_object_or_404(list_runs_for_user(request.user), pk=pk)
-    size = "cage_card" if request.GET.get("size") == "cage_card" else "thermal_label"
+    size: LabelSize = "cage_card" if request.GET.get("size") == "cage_card" else "thermal_label"
     labels = print_services.build_animal_labels(
         user=request.user, run=run, url_for=_url_for(request)
     )

@@ -47,6 +47,7 @@ from labnotes.services.prints import arm_display, may_print_dosers_copy
 from labnotes.views.common import add_service_errors
 from planner.models import Role
 from planner.selectors import list_studies_for_user, roles_in_lab
+from planner.types import AuthenticatedHttpRequest
 
 _METHOD_BY_PROTOCOL = {
     "simple": "simple",
@@ -63,14 +64,14 @@ def _run(request: HttpRequest, pk: int) -> Any:
 
 
 @login_required
-def run_list(request: HttpRequest) -> HttpResponse:
+def run_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     runs = list_runs_for_user(request.user).order_by("study__code", "-day0", "code")
     return render(request, "labnotes/run_list.html", {"runs": runs})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_runs(request: HttpRequest, pk: int) -> HttpResponse:
+def study_runs(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = forms.StartRunForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -80,7 +81,7 @@ def study_runs(request: HttpRequest, pk: int) -> HttpResponse:
                 code=form.cleaned_data["code"],
                 day0=form.cleaned_data["day0"],
                 last_study_day=form.cleaned_data["last_study_day"],
-                started_by=request.user,  # type: ignore[arg-type]
+                started_by=request.user,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -92,7 +93,7 @@ def study_runs(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     study = run.study
     blinding = blinding_for(request.user, study)
@@ -143,7 +144,7 @@ def _rows_from(form: forms.RegisterAnimalsForm) -> list[dict[str, Any]]:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def animal_register(request: HttpRequest, pk: int) -> HttpResponse:
+def animal_register(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """Paste tags or upload a file → a preview naming every bad row → confirm saves all or none."""
     run = _run(request, pk)
     form = forms.RegisterAnimalsForm(request.POST or None, request.FILES or None)
@@ -159,7 +160,7 @@ def animal_register(request: HttpRequest, pk: int) -> HttpResponse:
                 animals = animal_services.register_animals(
                     run=run,
                     rows=rows,
-                    registered_by=request.user,  # type: ignore[arg-type]
+                    registered_by=request.user,
                     received_on=received_on,
                 )
             except ValidationError:
@@ -205,7 +206,7 @@ def _allowance(run: Any) -> Any:
 
 
 @login_required
-def animal_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def animal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     animal = get_object_or_404(
         list_animals_for_user(request.user).select_related("run__study__lab"), pk=pk
     )
@@ -227,7 +228,7 @@ def animal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def animal_exclude(request: HttpRequest, pk: int) -> HttpResponse:
+def animal_exclude(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     animal = get_object_or_404(list_animals_for_user(request.user), pk=pk)
     form = forms.ReasonForm(request.POST)
     if form.is_valid():
@@ -235,7 +236,7 @@ def animal_exclude(request: HttpRequest, pk: int) -> HttpResponse:
             animal_services.exclude_animal(
                 animal=animal,
                 reason=form.cleaned_data["reason"],
-                excluded_by=request.user,  # type: ignore[arg-type]
+                excluded_by=request.user,
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -248,7 +249,7 @@ def animal_exclude(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def animal_unblind(request: HttpRequest, pk: int) -> HttpResponse:
+def animal_unblind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The emergency unblinding of one animal: the arm is shown in this answer, once."""
     animal = get_object_or_404(list_animals_for_user(request.user), pk=pk)
     form = forms.ReasonForm(request.POST or None)
@@ -257,7 +258,7 @@ def animal_unblind(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             result = blinding_services.emergency_unblind_animal(
                 animal=animal,
-                performed_by=request.user,  # type: ignore[arg-type]
+                performed_by=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -276,7 +277,7 @@ def animal_unblind(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def run_cages(request: HttpRequest, pk: int) -> HttpResponse:
+def run_cages(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     form = forms.CageForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -285,7 +286,7 @@ def run_cages(request: HttpRequest, pk: int) -> HttpResponse:
                 lab=run.study.lab,
                 run=run,
                 created_by=request.user,
-                **form.cleaned_data,  # type: ignore[arg-type]
+                **form.cleaned_data,
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -311,7 +312,7 @@ def _cage(request: HttpRequest, pk: int) -> Any:
 
 
 @login_required
-def cage_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def cage_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cage = _cage(request, pk)
     return _render_cage(request, cage, forms.MoveAnimalsForm(), forms.SplitCageForm(prefix="split"))
 
@@ -351,7 +352,7 @@ def _animals_by_tag(request: HttpRequest, cage: Any, tags: list[str]) -> list[An
 
 @login_required
 @require_POST
-def cage_move(request: HttpRequest, pk: int) -> HttpResponse:
+def cage_move(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cage = _cage(request, pk)
     form = forms.MoveAnimalsForm(request.POST)
     if form.is_valid():
@@ -360,7 +361,7 @@ def cage_move(request: HttpRequest, pk: int) -> HttpResponse:
             animal_services.move_animals(
                 animals=animals,
                 cage=cage,
-                moved_by=request.user,  # type: ignore[arg-type]
+                moved_by=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -373,7 +374,7 @@ def cage_move(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def cage_split(request: HttpRequest, pk: int) -> HttpResponse:
+def cage_split(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     cage = _cage(request, pk)
     form = forms.SplitCageForm(request.POST, prefix="split")
     if form.is_valid():
@@ -383,7 +384,7 @@ def cage_split(request: HttpRequest, pk: int) -> HttpResponse:
                 cage=cage,
                 animals=animals,
                 new_label=form.cleaned_data["new_label"],
-                moved_by=request.user,  # type: ignore[arg-type]
+                moved_by=request.user,
                 reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
@@ -401,7 +402,7 @@ def cage_split(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def run_staging(request: HttpRequest, pk: int) -> HttpResponse:
+def run_staging(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The staging table (volume vs the eligibility window) and a one-animal entry form."""
     run = _run(request, pk)
     form = forms.StagingEntryForm(request.POST or None)
@@ -426,7 +427,7 @@ def run_staging(request: HttpRequest, pk: int) -> HttpResponse:
                     length_mm=data["length_mm"],
                     width_mm=data["width_mm"],
                     taken_at=now,
-                    operator=request.user,  # type: ignore[arg-type]
+                    operator=request.user,
                     reason=data["reason"] or None,
                 )
             if data["weight_g"] is not None:
@@ -434,7 +435,7 @@ def run_staging(request: HttpRequest, pk: int) -> HttpResponse:
                     animal=animal,
                     weight_g=data["weight_g"],
                     taken_at=now,
-                    operator=request.user,  # type: ignore[arg-type]
+                    operator=request.user,
                     reason=data["reason"] or None,
                 )
         except ValidationError as error:
@@ -468,7 +469,7 @@ def _require_allocation_visible(request: HttpRequest, run: Any) -> None:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def run_randomize(request: HttpRequest, pk: int) -> HttpResponse:
+def run_randomize(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     _require_allocation_visible(request, run)
     parameters = randomization_parameters(run.study)
@@ -480,7 +481,7 @@ def run_randomize(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             batch = randomization_services.preview_randomization(
                 run=run,
-                requested_by=request.user,  # type: ignore[arg-type]
+                requested_by=request.user,
                 method=form.cleaned_data["method"],
                 seed=form.cleaned_data["seed"],
             )
@@ -508,7 +509,7 @@ def _batch(request: HttpRequest, pk: int) -> RandomizationBatch:
 
 
 @login_required
-def batch_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     return _render_batch(request, batch, forms.ReasonForm())
 
@@ -547,10 +548,10 @@ def _render_batch(request: HttpRequest, batch: RandomizationBatch, void_form: An
 
 @login_required
 @require_POST
-def batch_apply(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_apply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     try:
-        randomization_services.apply_randomization(batch=batch, applied_by=request.user)  # type: ignore[arg-type]
+        randomization_services.apply_randomization(batch=batch, applied_by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("batch_detail", pk=batch.pk)
@@ -562,7 +563,7 @@ def batch_apply(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def batch_void(request: HttpRequest, pk: int) -> HttpResponse:
+def batch_void(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     form = forms.ReasonForm(request.POST)
     if form.is_valid():
@@ -570,7 +571,7 @@ def batch_void(request: HttpRequest, pk: int) -> HttpResponse:
             randomization_services.void_randomization(
                 batch=batch,
                 voided_by=request.user,
-                reason=form.cleaned_data["reason"],  # type: ignore[arg-type]
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as error:
             add_service_errors(form, error)
@@ -585,7 +586,7 @@ def batch_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def study_unblind(request: HttpRequest, pk: int) -> HttpResponse:
+def study_unblind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """A study director unblinds the whole study: password re-entry and a reason."""
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     if Role.STUDY_DIRECTOR not in roles_in_lab(request.user, study.lab):
@@ -595,7 +596,7 @@ def study_unblind(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             blinding_services.unblind_study(
                 study=study,
-                performed_by=request.user,  # type: ignore[arg-type]
+                performed_by=request.user,
                 password=form.cleaned_data["password"],
                 reason=form.cleaned_data["reason"],
             )

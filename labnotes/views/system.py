@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from labnotes.scoping import list_jobs_for_user
 from labnotes.services import jobs as job_services
 from planner.selectors import get_current_lab
+from planner.types import AuthenticatedHttpRequest
 
 
 @login_required
-def system(request: HttpRequest) -> HttpResponse:
+def system(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Background work of the current lab: request a self-test, see recent jobs."""
     lab = get_current_lab(request)
     recent = list_jobs_for_user(request.user).filter(lab=lab)[:20] if lab else []
@@ -23,7 +24,7 @@ def system(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def self_test(request: HttpRequest) -> HttpResponse:
+def self_test(request: AuthenticatedHttpRequest) -> HttpResponse:
     lab = get_current_lab(request)
     if lab is None:
         raise PermissionDenied("You are not a member of any lab.")
@@ -32,7 +33,7 @@ def self_test(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def outbound_messages(request: HttpRequest) -> HttpResponse:
+def outbound_messages(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Who was alerted of what: QA and lab admins see their labs' messages, others their own."""
     from django.core.paginator import Paginator
 
@@ -45,7 +46,7 @@ def outbound_messages(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(list_jobs_for_user(request.user), pk=pk)
     template = "labnotes/_job_status.html" if request.htmx else "labnotes/job_detail.html"  # type: ignore[attr-defined]
     return render(request, template, {"job": job})

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from labnotes.documents import render_ical
 from labnotes.models import TaskStatus
 from labnotes.selectors import (
     list_endpoint_alerts_for_user,
@@ -23,8 +24,8 @@ from labnotes.selectors import (
 )
 from labnotes.services import prints as print_services
 from labnotes.services.schedule import complete_task
-from labnotes.documents import render_ical
 from planner.selectors import get_current_lab
+from planner.types import AuthenticatedHttpRequest
 
 #: How far back and ahead the calendar feed reaches.
 FEED_PAST_DAYS = 14
@@ -42,7 +43,7 @@ def _day(request: HttpRequest, lab: Any) -> dt.date:
 
 
 @login_required
-def today(request: HttpRequest) -> HttpResponse:
+def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Due, done and overdue tasks of the lab-local day for this person (and room), with
     endpoint alerts and links to each run's worksheet."""
     lab = get_current_lab(request)
@@ -50,7 +51,7 @@ def today(request: HttpRequest) -> HttpResponse:
     room = request.GET.get("room", "")
     tasks = list(list_tasks_for_day(request.user, day=day, room=room or None, person=request.user))
     dosing: dict[int, bool] = {}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for task in tasks:
         study = task.run.study
         if study.pk not in dosing:
@@ -62,7 +63,7 @@ def today(request: HttpRequest) -> HttpResponse:
                 "arm": task.animal.arm.code if task.animal.arm_id else "—",  # type: ignore[union-attr]
             }
         )
-    runs = {}
+    runs: dict[int, dict[str, Any]] = {}
     for task in tasks:
         runs.setdefault(task.run_id, {"run": task.run, "dosers": dosing[task.run.study_id]})
     return render(
@@ -89,10 +90,10 @@ def today(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+def task_complete(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     task = get_object_or_404(list_tasks_for_user(request.user), pk=pk)
     try:
-        complete_task(task=task, completed_by=request.user)  # type: ignore[arg-type]
+        complete_task(task=task, completed_by=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -104,7 +105,7 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def calendar_feed_settings(request: HttpRequest) -> HttpResponse:
+def calendar_feed_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Shows (once, after making it) the personal feed URL; a new one revokes the old."""
     feed_url = None
     if request.method == "POST":
@@ -132,7 +133,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     end = (now + dt.timedelta(days=FEED_FUTURE_DAYS)).date()
     tasks = (
         list_tasks_for_user(user)
-        .filter(task_date__gte=start, task_date__lte=end)
+        # task_date is annotated by list_tasks_for_user; the stubs plugin cannot see it.
+        .filter(task_date__gte=start, task_date__lte=end)  # type: ignore[misc]
         .exclude(status=TaskStatus.SKIPPED)
         .order_by("task_date", "animal__tag", "kind")
     )

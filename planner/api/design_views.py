@@ -24,6 +24,7 @@ from planner.api.conventions import (
     VivologViewSetMixin,
     etag_for,
     expected_version_from_if_match,
+    request_user,
 )
 from planner.api.problems import problem_response
 from planner.api.serializers import (
@@ -113,7 +114,7 @@ class ProtocolTemplateViewSet(
             kind=data["kind"],
             parameters=data.get("parameters") or {},
             description=data.get("description", ""),
-            created_by=request.user,
+            created_by=request_user(request),
         )
         template = version.template
         return Response(
@@ -131,7 +132,7 @@ class ProtocolTemplateViewSet(
         changes = dict(serializer.validated_data)
         updated = protocols.update_template(
             template=template,
-            changed_by=request.user,
+            changed_by=request_user(request),
             expected_version=expected,
             reason=changes.pop("reason", None),
             **changes,
@@ -145,7 +146,7 @@ class ProtocolTemplateViewSet(
         template = self.get_object()
         version = protocols.new_version(
             template=template,
-            created_by=request.user,
+            created_by=request_user(request),
             parameters=request.data.get("parameters"),
             change_note=str(request.data.get("change_note", "")),
         )
@@ -158,7 +159,9 @@ class ProtocolTemplateViewSet(
         name = str(request.data.get("name", "")).strip()
         if not name:
             raise ValidationError({"name": "Name the copy."})
-        version = protocols.clone_template(template=template, name=name, created_by=request.user)
+        version = protocols.clone_template(
+            template=template, name=name, created_by=request_user(request)
+        )
         return Response(self.get_serializer(version.template).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=TransitionSerializer)
@@ -166,7 +169,7 @@ class ProtocolTemplateViewSet(
     def retire(self, request: Request, pk: str | None = None) -> Response:
         template = self.get_object()
         retired = protocols.retire_template(
-            template=template, retired_by=request.user, reason=request.data.get("reason")
+            template=template, retired_by=request_user(request), reason=request.data.get("reason")
         )
         return Response(self.get_serializer(retired).data)
 
@@ -194,7 +197,7 @@ class ProtocolVersionViewSet(
                 version=version,
                 parameters=request.data.get("parameters", version.parameters),
                 change_note=request.data.get("change_note"),
-                changed_by=request.user,
+                changed_by=request_user(request),
                 expected_version=expected,
                 reason=request.data.get("reason"),
             )
@@ -206,7 +209,7 @@ class ProtocolVersionViewSet(
     @action(detail=True, methods=["post"])
     def release(self, request: Request, pk: str | None = None) -> Response:
         version = self.get_object()
-        released = protocols.release_version(version=version, released_by=request.user)
+        released = protocols.release_version(version=version, released_by=request_user(request))
         return Response(self.get_serializer(released).data, headers={"ETag": etag_for(released)})
 
     @extend_schema(parameters=[OpenApiParameter("against", int, description="Version id")])
@@ -253,7 +256,7 @@ class EthicsProtocolViewSet(
         serializer.is_valid(raise_exception=True)
         data = dict(serializer.validated_data)
         data.pop("reason", None)
-        protocol = ethics_services.create_ethics_protocol(created_by=request.user, **data)
+        protocol = ethics_services.create_ethics_protocol(created_by=request_user(request), **data)
         return Response(
             self.get_serializer(protocol).data,
             status=status.HTTP_201_CREATED,
@@ -272,7 +275,7 @@ class EthicsProtocolViewSet(
         reason = data.pop("reason", None)
         updated = ethics_services.update_ethics_protocol(
             protocol=protocol,
-            changed_by=request.user,
+            changed_by=request_user(request),
             expected_version=expected,
             reason=reason,
             **data,
@@ -304,7 +307,7 @@ class StudyDesignViewSet(StudyViewSet):
         try:
             updated = study_services.update_study(
                 study=study,
-                changed_by=request.user,
+                changed_by=request_user(request),
                 expected_version=expected,
                 reason=reason,
                 **changes,
@@ -318,11 +321,11 @@ class StudyDesignViewSet(StudyViewSet):
         expected = _optional_if_match(request, study)
         user_key = "approved_by" if name == "approve" else "changed_by"
         try:
-            updated = lifecycle.TRANSITIONS[name](  # type: ignore[operator]
+            updated = lifecycle.TRANSITIONS[name](
                 study=study,
                 expected_version=expected,
                 reason=request.data.get("reason"),
-                **{user_key: request.user},
+                **{user_key: request_user(request)},
             )
         except study_services.StaleWrite as stale:
             return _stale(stale)
@@ -356,7 +359,7 @@ class StudyDesignViewSet(StudyViewSet):
         serializer = CloneSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         clone = design.clone_study(
-            study=study, created_by=request.user, **serializer.validated_data
+            study=study, created_by=request_user(request), **serializer.validated_data
         )
         return Response(
             self.get_serializer(clone).data,
@@ -444,7 +447,7 @@ class ArmViewSet(
             label=data["label"],
             planned_n=data["planned_n"],
             is_control=data.get("is_control", False),
-            created_by=request.user,
+            created_by=request_user(request),
         )
         return Response(
             self.get_serializer(arm).data,
@@ -461,7 +464,7 @@ class ArmViewSet(
         changes = dict(serializer.validated_data)
         updated = design.update_arm(
             arm=arm,
-            changed_by=request.user,
+            changed_by=request_user(request),
             expected_version=expected,
             reason=changes.pop("reason", None),
             **changes,
@@ -470,7 +473,9 @@ class ArmViewSet(
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         arm = self.get_object()
-        design.remove_arm(arm=arm, removed_by=request.user, reason=request.data.get("reason"))
+        design.remove_arm(
+            arm=arm, removed_by=request_user(request), reason=request.data.get("reason")
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -503,13 +508,13 @@ class RegimenItemViewSet(
             .exists()
         ):
             raise ValidationError({"protocol_version": "No such protocol version."})
-        item = design.add_regimen_item(arm=arm, created_by=request.user, **data)
+        item = design.add_regimen_item(arm=arm, created_by=request_user(request), **data)
         return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()
         design.remove_regimen_item(
-            item=item, removed_by=request.user, reason=request.data.get("reason")
+            item=item, removed_by=request_user(request), reason=request.data.get("reason")
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -538,7 +543,7 @@ class AmendmentViewSet(
         if not list_studies_for_user(request.user).filter(pk=study.pk).exists():
             raise ValidationError({"study": "No such study."})
         amendment = amendment_services.propose_amendment(
-            study=study, proposed_by=request.user, **data
+            study=study, proposed_by=request_user(request), **data
         )
         return Response(self.get_serializer(amendment).data, status=status.HTTP_201_CREATED)
 
@@ -547,7 +552,7 @@ class AmendmentViewSet(
     def approve(self, request: Request, pk: str | None = None) -> Response:
         amendment = self.get_object()
         approved = amendment_services.approve_amendment(
-            amendment=amendment, approved_by=request.user
+            amendment=amendment, approved_by=request_user(request)
         )
         return Response(self.get_serializer(approved).data)
 
@@ -556,6 +561,8 @@ class AmendmentViewSet(
     def reject(self, request: Request, pk: str | None = None) -> Response:
         amendment = self.get_object()
         rejected = amendment_services.reject_amendment(
-            amendment=amendment, rejected_by=request.user, reason=request.data.get("reason")
+            amendment=amendment,
+            rejected_by=request_user(request),
+            reason=request.data.get("reason"),
         )
         return Response(self.get_serializer(rejected).data)

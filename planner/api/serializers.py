@@ -97,11 +97,26 @@ class ProtocolVersionSerializer(serializers.ModelSerializer[ProtocolVersion]):
     class Meta:
         model = ProtocolVersion
         fields = [
-            "id", "template", "number", "status", "parameters", "change_note", "created_at",
-            "released_at", "released_by", "row_version", "reason",
+            "id",
+            "template",
+            "number",
+            "status",
+            "parameters",
+            "change_note",
+            "created_at",
+            "released_at",
+            "released_by",
+            "row_version",
+            "reason",
         ]
         read_only_fields = [
-            "id", "template", "number", "status", "created_at", "released_at", "row_version",
+            "id",
+            "template",
+            "number",
+            "status",
+            "created_at",
+            "released_at",
+            "row_version",
         ]
 
 
@@ -115,8 +130,17 @@ class ProtocolTemplateSerializer(serializers.ModelSerializer[ProtocolTemplate]):
     class Meta:
         model = ProtocolTemplate
         fields = [
-            "id", "lab", "name", "kind", "description", "retired_at", "created_at",
-            "row_version", "versions", "parameters", "reason",
+            "id",
+            "lab",
+            "name",
+            "kind",
+            "description",
+            "retired_at",
+            "created_at",
+            "row_version",
+            "versions",
+            "parameters",
+            "reason",
         ]
         read_only_fields = ["id", "retired_at", "created_at", "row_version"]
 
@@ -150,8 +174,16 @@ class EthicsProtocolSerializer(serializers.ModelSerializer[EthicsProtocol]):
     class Meta:
         model = EthicsProtocol
         fields = [
-            "id", "lab", "number", "title", "approved_on", "expires_on", "endpoint_limits",
-            "approvals", "row_version", "reason",
+            "id",
+            "lab",
+            "number",
+            "title",
+            "approved_on",
+            "expires_on",
+            "endpoint_limits",
+            "approvals",
+            "row_version",
+            "reason",
         ]
         read_only_fields = ["id", "row_version"]
         validators: list[Any] = []
@@ -169,8 +201,18 @@ class RegimenItemSerializer(serializers.ModelSerializer[RegimenItem]):
     class Meta:
         model = RegimenItem
         fields = [
-            "id", "arm", "protocol_version", "agent", "is_vehicle", "dose", "dose_basis", "route",
-            "schedule", "window_days", "non_working_day_rule", "order",
+            "id",
+            "arm",
+            "protocol_version",
+            "agent",
+            "is_vehicle",
+            "dose",
+            "dose_basis",
+            "route",
+            "schedule",
+            "window_days",
+            "non_working_day_rule",
+            "order",
         ]
         read_only_fields = ["id", "order"]
 
@@ -192,8 +234,17 @@ class ArmSerializer(serializers.ModelSerializer[Arm]):
     class Meta:
         model = Arm
         fields = [
-            "id", "study", "label", "code", "planned_n", "is_control", "order", "row_version",
-            "regimen_items", "satellites", "reason",
+            "id",
+            "study",
+            "label",
+            "code",
+            "planned_n",
+            "is_control",
+            "order",
+            "row_version",
+            "regimen_items",
+            "satellites",
+            "reason",
         ]
         read_only_fields = ["id", "code", "order", "row_version"]
 
@@ -208,7 +259,8 @@ class ArmSerializer(serializers.ModelSerializer[Arm]):
 
 
 class ArmUpdateSerializer(serializers.Serializer[Arm]):
-    label = serializers.CharField(max_length=100, required=False)
+    # A serializer field named ``label`` shadows Field.label in the DRF stubs.
+    label = serializers.CharField(max_length=100, required=False)  # type: ignore[assignment]
     planned_n = serializers.IntegerField(min_value=1, required=False)
     is_control = serializers.BooleanField(required=False)
     reason = ReasonField()
@@ -228,10 +280,26 @@ class StudyDesignSerializer(StudySerializer):
 
     class Meta(StudySerializer.Meta):
         fields = [
-            *StudySerializer.Meta.fields, "hypothesis", "primary_outcome", "species", "strain",
-            "substrain", "vendor", "sex", "age_weeks_min", "age_weeks_max", "cell_line",
-            "cell_line_rrid", "ethics_protocol", "humane_endpoints", "survival_definition",
-            "analysis_plan", "ethics_amendment_reference", "approved_at", "procedures", "arms",
+            *StudySerializer.Meta.fields,
+            "hypothesis",
+            "primary_outcome",
+            "species",
+            "strain",
+            "substrain",
+            "vendor",
+            "sex",
+            "age_weeks_min",
+            "age_weeks_max",
+            "cell_line",
+            "cell_line_rrid",
+            "ethics_protocol",
+            "humane_endpoints",
+            "survival_definition",
+            "analysis_plan",
+            "ethics_amendment_reference",
+            "approved_at",
+            "procedures",
+            "arms",
         ]
         read_only_fields = [*StudySerializer.Meta.read_only_fields, "approved_at"]
 
@@ -280,12 +348,28 @@ class AmendmentSerializer(serializers.ModelSerializer[Amendment]):
     class Meta:
         model = Amendment
         fields = [
-            "id", "study", "number", "reason", "effective_date", "scope",
-            "ethics_amendment_reference", "changes", "status", "proposed_by", "proposed_at",
-            "decided_by", "decided_at",
+            "id",
+            "study",
+            "number",
+            "reason",
+            "effective_date",
+            "scope",
+            "ethics_amendment_reference",
+            "changes",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
         ]
         read_only_fields = [
-            "id", "number", "status", "proposed_by", "proposed_at", "decided_by", "decided_at",
+            "id",
+            "number",
+            "status",
+            "proposed_by",
+            "proposed_at",
+            "decided_by",
+            "decided_at",
         ]
 
     def to_representation(self, instance: Amendment) -> dict[str, Any]:

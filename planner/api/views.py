@@ -14,6 +14,7 @@ from planner.api.conventions import (
     VivologViewSetMixin,
     etag_for,
     expected_version_from_if_match,
+    request_user,
 )
 from planner.api.problems import problem_response
 from planner.api.serializers import (
@@ -66,7 +67,7 @@ class StudyViewSet(
             title=data["title"],
             objective=data.get("objective", ""),
             blinded=data.get("blinded", True),
-            created_by=request.user,
+            created_by=request_user(request),
         )
         return Response(
             self.get_serializer(study).data,
@@ -85,7 +86,7 @@ class StudyViewSet(
         try:
             updated = study_services.update_study(
                 study=study,
-                changed_by=request.user,
+                changed_by=request_user(request),
                 expected_version=expected,
                 reason=reason,
                 **changes,

@@ -6,7 +6,7 @@ import csv
 import datetime as dt
 import io
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
 import pghistory.models
 from django.apps import apps
@@ -29,7 +29,7 @@ def event_model_labels() -> dict[str, str]:
     return {
         event._meta.label: model._meta.label
         for model in tracked_models()
-        for event in model.pgh_event_models.values()
+        for event in cast(Any, model).pgh_event_models.values()
     }
 
 
@@ -61,8 +61,12 @@ def search_audit_events(
     models = tracked_models()
     if record_type:
         models = [model for model in models if model._meta.label == record_type]
-    event_models = {event for model in models for event in model.pgh_event_models.values()}
-    events = pghistory.models.Events.objects.across(*event_models).filter(_lab_scope(lab))
+    event_models = {
+        event for model in models for event in cast(Any, model).pgh_event_models.values()
+    }
+    events: QuerySet[Any] = pghistory.models.Events.objects.across(*event_models).filter(
+        _lab_scope(lab)
+    )
     if date_from:
         events = events.filter(pgh_created_at__date__gte=date_from)
     if date_to:

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001, RUF002 - the notation itself uses the multiplication sign.
 """Dosing and measurement schedule notation: parse it, then expand it into study days.
 
 Grammar (case-insensitive; ``×``, ``x`` and ``X`` are the same sign; spaces are free)::

@@ -45,6 +45,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import cast
 
 from planner.domain.errors import NON_FIELD, ParameterErrors
 
@@ -147,7 +148,7 @@ def _choice(
     if raw in (None, ""):
         return default.value
     try:
-        return enum(raw).value
+        return enum(cast(str, raw)).value
     except ValueError:
         choices = ", ".join(choice.value for choice in enum)
         errors.setdefault(name, []).append(f"'{raw}' is not one of: {choices}")

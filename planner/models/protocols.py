@@ -64,7 +64,10 @@ class ProtocolVersion(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     released_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
         blank=True,
     )
     released_at = models.DateTimeField(null=True, blank=True)

@@ -68,7 +68,10 @@ class Study(VersionedModel):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
         blank=True,
     )
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -178,7 +181,9 @@ class Arm(VersionedModel):
         constraints = [
             models.UniqueConstraint(fields=["study", "label"], name="arm_label_unique_in_study"),
             models.UniqueConstraint(fields=["study", "code"], name="arm_code_unique_in_study"),
-            models.CheckConstraint(condition=models.Q(planned_n__gte=1), name="arm_planned_n_positive"),
+            models.CheckConstraint(
+                condition=models.Q(planned_n__gte=1), name="arm_planned_n_positive"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -225,7 +230,9 @@ class RegimenItem(models.Model):
     class Meta:
         ordering = ["arm", "order", "pk"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(dose__gte=0), name="regimen_dose_not_negative"),
+            models.CheckConstraint(
+                condition=models.Q(dose__gte=0), name="regimen_dose_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -263,7 +270,10 @@ class Amendment(models.Model):
     )
     proposed_at = models.DateTimeField(auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True,
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
         blank=True,
     )
     decided_at = models.DateTimeField(null=True, blank=True)

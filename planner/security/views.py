@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from planner.models import SecurityEventKind
 from planner.services.security import record_security_event
+from planner.types import AuthenticatedHttpRequest
 
 ENROLMENT_DEVICE_NAME = "Authenticator app"
 
@@ -55,7 +56,7 @@ def _next_url(request: HttpRequest) -> str:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_verify(request: HttpRequest) -> HttpResponse:
+def otp_verify(request: AuthenticatedHttpRequest) -> HttpResponse:
     user: Any = request.user
     devices = list(TOTPDevice.objects.filter(user=user, confirmed=True))
     if not devices:
@@ -94,7 +95,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
-def otp_enrol(request: HttpRequest) -> HttpResponse:
+def otp_enrol(request: AuthenticatedHttpRequest) -> HttpResponse:
     user: Any = request.user
     confirmed = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     if confirmed and not user.is_verified():

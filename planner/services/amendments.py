@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
@@ -99,7 +99,7 @@ def _normalized_changes(study: Study, changes: Mapping[str, Any]) -> tuple[dict[
     items = {item.pk: item for item in RegimenItem.objects.filter(arm__study=study)}
     for index, entry in enumerate(changes.get("regimen_items") or []):
         where = f"changes.regimen_items[{index}]"
-        item = items.get(entry.get("id"))  # type: ignore[arg-type]
+        item = items.get(entry.get("id"))
         if item is None:
             errors[where] = [f"{entry.get('id')!r} is not a regimen item of this design."]
             continue
@@ -169,7 +169,7 @@ def propose_amendment(
     effective_date: dt.date,
     scope: str,
     changes: Mapping[str, Any],
-    proposed_by: AbstractBaseUser,
+    proposed_by: User,
     ethics_amendment_reference: str = "",
 ) -> Amendment:
     """Propose a numbered amendment to an approved or active design."""
@@ -210,7 +210,7 @@ def propose_amendment(
     return amendment
 
 
-def approve_amendment(*, amendment: Amendment, approved_by: AbstractBaseUser) -> Amendment:
+def approve_amendment(*, amendment: Amendment, approved_by: User) -> Amendment:
     """Approve (study director) and apply an amendment to the design."""
     study = amendment.study
     require_role(approved_by, study.lab, (Role.STUDY_DIRECTOR,), action="approve amendments")
@@ -252,9 +252,7 @@ def _apply(study: Study, changes: Mapping[str, Any], ethics_reference: str) -> N
         StudyProcedure.objects.filter(study=study, role=entry["role"]).update(**values)
 
 
-def reject_amendment(
-    *, amendment: Amendment, rejected_by: AbstractBaseUser, reason: str | None
-) -> Amendment:
+def reject_amendment(*, amendment: Amendment, rejected_by: User, reason: str | None) -> Amendment:
     """Reject a proposed amendment (study director); the design stays as it was."""
     require_role(
         rejected_by, amendment.study.lab, (Role.STUDY_DIRECTOR,), action="reject amendments"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -29,7 +29,7 @@ def working_calendar_for(lab: Lab) -> domain.WorkingCalendar:
 
 
 def set_working_weekdays(
-    *, lab: Lab, weekdays: Iterable[int], changed_by: AbstractBaseUser, reason: str | None
+    *, lab: Lab, weekdays: Iterable[int], changed_by: User, reason: str | None
 ) -> Lab:
     """Set the weekdays the lab works (0 = Monday); at least one."""
     require_role(changed_by, lab, CALENDAR_EDITORS, action="change the working calendar")
@@ -46,7 +46,7 @@ def set_working_weekdays(
     return lab
 
 
-def add_holiday(*, lab: Lab, day: dt.date, name: str, created_by: AbstractBaseUser) -> Holiday:
+def add_holiday(*, lab: Lab, day: dt.date, name: str, created_by: User) -> Holiday:
     require_role(created_by, lab, CALENDAR_EDITORS, action="change the working calendar")
     if Holiday.objects.filter(lab=lab, day=day).exists():
         raise ValidationError({"day": f"{day:%Y-%m-%d} is already a holiday."})
@@ -57,7 +57,7 @@ def add_holiday(*, lab: Lab, day: dt.date, name: str, created_by: AbstractBaseUs
     return holiday
 
 
-def remove_holiday(*, holiday: Holiday, removed_by: AbstractBaseUser, reason: str | None) -> None:
+def remove_holiday(*, holiday: Holiday, removed_by: User, reason: str | None) -> None:
     require_role(removed_by, holiday.lab, CALENDAR_EDITORS, action="change the working calendar")
     with transaction.atomic(), audited_change(reason=reason, required=True):
         holiday.delete()
@@ -69,7 +69,7 @@ def add_closure(
     first_day: dt.date,
     last_day: dt.date,
     reason_text: str,
-    created_by: AbstractBaseUser,
+    created_by: User,
 ) -> Closure:
     """Record a facility closure (no rota either), first and last day inclusive."""
     require_role(created_by, lab, CALENDAR_EDITORS, action="change the working calendar")
@@ -82,7 +82,7 @@ def add_closure(
     return closure
 
 
-def remove_closure(*, closure: Closure, removed_by: AbstractBaseUser, reason: str | None) -> None:
+def remove_closure(*, closure: Closure, removed_by: User, reason: str | None) -> None:
     require_role(removed_by, closure.lab, CALENDAR_EDITORS, action="change the working calendar")
     with transaction.atomic(), audited_change(reason=reason, required=True):
         closure.delete()

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
@@ -50,7 +50,7 @@ from planner.services.studies import EDITABLE_FIELDS, create_study
 ARM_CODE_ALPHABET = string.ascii_uppercase
 
 
-def _require_draft(study: Study, user: AbstractBaseUser, action: str) -> None:
+def _require_draft(study: Study, user: User, action: str) -> None:
     require_role(user, study.lab, EDITORS, action=action)
     status = Study.objects.values_list("status", flat=True).get(pk=study.pk)
     if status != StudyStatus.DRAFT:
@@ -81,7 +81,7 @@ def add_arm(
     study: Study,
     label: str,
     planned_n: int,
-    created_by: AbstractBaseUser,
+    created_by: User,
     is_control: bool = False,
 ) -> Arm:
     """Add an arm with a blinded code drawn at random from the unused letters A to Z.
@@ -112,7 +112,7 @@ def add_arm(
 def update_arm(
     *,
     arm: Arm,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int,
     reason: str | None,
     **changes: Any,
@@ -140,7 +140,7 @@ def update_arm(
     return current
 
 
-def remove_arm(*, arm: Arm, removed_by: AbstractBaseUser, reason: str | None) -> None:
+def remove_arm(*, arm: Arm, removed_by: User, reason: str | None) -> None:
     """Remove a draft's arm with its regimen and satellites (kept in the audit trail)."""
     _require_draft(arm.study, removed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
@@ -149,7 +149,7 @@ def remove_arm(*, arm: Arm, removed_by: AbstractBaseUser, reason: str | None) ->
         arm.delete()
 
 
-def shuffle_arm_codes(*, study: Study, changed_by: AbstractBaseUser, reason: str | None) -> None:
+def shuffle_arm_codes(*, study: Study, changed_by: User, reason: str | None) -> None:
     """Give every arm a fresh random code (A, B, C … in random order)."""
     _require_draft(study, changed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
@@ -170,7 +170,7 @@ def add_satellite(
     *,
     arm: Arm,
     n: int,
-    created_by: AbstractBaseUser,
+    created_by: User,
     takedown_study_day: int | None = None,
     purpose: str = "",
 ) -> SatelliteCohort:
@@ -187,9 +187,7 @@ def add_satellite(
     return satellite
 
 
-def remove_satellite(
-    *, satellite: SatelliteCohort, removed_by: AbstractBaseUser, reason: str | None
-) -> None:
+def remove_satellite(*, satellite: SatelliteCohort, removed_by: User, reason: str | None) -> None:
     _require_draft(satellite.arm.study, removed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
         satellite.delete()
@@ -316,7 +314,7 @@ def add_regimen_item(
     dose_basis: str,
     route: str,
     schedule: str,
-    created_by: AbstractBaseUser,
+    created_by: User,
     is_vehicle: bool = False,
     window_days: int = 0,
     non_working_day_rule: str = ShiftRule.EARLIER.value,
@@ -355,9 +353,7 @@ def add_regimen_item(
     return item
 
 
-def remove_regimen_item(
-    *, item: RegimenItem, removed_by: AbstractBaseUser, reason: str | None
-) -> None:
+def remove_regimen_item(*, item: RegimenItem, removed_by: User, reason: str | None) -> None:
     _require_draft(item.arm.study, removed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
         item.delete()
@@ -371,7 +367,7 @@ def set_procedure(
     study: Study,
     role: str,
     protocol_version: ProtocolVersion,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     schedule: str = "",
     window_days: int = 0,
     non_working_day_rule: str = ShiftRule.EARLIER.value,
@@ -416,9 +412,7 @@ def set_procedure(
     return existing
 
 
-def remove_procedure(
-    *, procedure: StudyProcedure, removed_by: AbstractBaseUser, reason: str | None
-) -> None:
+def remove_procedure(*, procedure: StudyProcedure, removed_by: User, reason: str | None) -> None:
     _require_draft(procedure.study, removed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
         procedure.delete()
@@ -446,7 +440,7 @@ def default_plans(study: Study) -> dict[str, Mapping[str, object]]:
     }
 
 
-def clone_study(*, study: Study, code: str, title: str, created_by: AbstractBaseUser) -> Study:
+def clone_study(*, study: Study, code: str, title: str, created_by: User) -> Study:
     """A new draft with the same design: fields, arms (new codes), regimens, satellites,
     procedures. Approval data and status are not copied."""
     fields = {name: getattr(study, name) for name in EDITABLE_FIELDS}
@@ -519,8 +513,8 @@ def clone_study(*, study: Study, code: str, title: str, created_by: AbstractBase
 def set_study_member(
     *,
     study: Study,
-    user: AbstractBaseUser,
-    changed_by: AbstractBaseUser,
+    user: User,
+    changed_by: User,
     unblinded: bool = False,
     can_dose: bool = False,
     reason: str | None = None,

@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -68,7 +68,7 @@ def create_ethics_protocol(
     title: str,
     approved_on: dt.date,
     expires_on: dt.date,
-    created_by: AbstractBaseUser,
+    created_by: User,
     endpoint_limits: Mapping[str, Any] | None = None,
     approvals: Sequence[Mapping[str, Any]] = (),
 ) -> EthicsProtocol:
@@ -112,7 +112,7 @@ def create_ethics_protocol(
 def update_ethics_protocol(
     *,
     protocol: EthicsProtocol,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int,
     reason: str | None,
     approvals: Sequence[Mapping[str, Any]] | None = None,

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Callable
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -122,7 +123,7 @@ def _unmatched_injections(arms: list) -> list[str]:  # type: ignore[type-arg]
 def approve_study(
     *,
     study: Study,
-    approved_by: AbstractBaseUser,
+    approved_by: User,
     expected_version: int | None = None,
     reason: str | None = None,
 ) -> Study:
@@ -160,7 +161,7 @@ def approve_study(
 
 def _transition(
     study: Study,
-    user: AbstractBaseUser,
+    user: User,
     *,
     source: str,
     target: str,
@@ -188,7 +189,7 @@ def _transition(
 def activate_study(
     *,
     study: Study,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int | None = None,
     reason: str | None = None,
 ) -> Study:
@@ -207,7 +208,7 @@ def activate_study(
 def complete_study(
     *,
     study: Study,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int | None = None,
     reason: str | None = None,
 ) -> Study:
@@ -226,7 +227,7 @@ def complete_study(
 def archive_study(
     *,
     study: Study,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int | None = None,
     reason: str | None = None,
 ) -> Study:
@@ -242,7 +243,7 @@ def archive_study(
     )
 
 
-TRANSITIONS = {
+TRANSITIONS: dict[str, Callable[..., Study]] = {
     "approve": approve_study,
     "activate": activate_study,
     "complete": complete_study,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
@@ -17,7 +17,7 @@ MAX_ATTEMPTS = 5
 def queue_message(
     *,
     lab: Lab | None,
-    recipient: AbstractBaseUser,
+    recipient: User,
     subject: str,
     body: str,
     reason: str,

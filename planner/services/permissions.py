@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 
 from planner.models import Lab, Membership, Role
 
 
-def require_role(user: object, lab: Lab, roles: Iterable[str], *, action: str) -> Membership:
+def require_role(user: User, lab: Lab, roles: Iterable[str], *, action: str) -> Membership:
     """Return the user's membership of ``lab`` if its role is one of ``roles``.
 
     A user outside the lab gets the same refusal as one with the wrong role, so the message

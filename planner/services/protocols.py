@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
@@ -62,7 +62,7 @@ def create_template(
     name: str,
     kind: str,
     parameters: Mapping[str, Any],
-    created_by: AbstractBaseUser,
+    created_by: User,
     description: str = "",
     change_note: str = "",
 ) -> ProtocolVersion:
@@ -91,7 +91,7 @@ def create_template(
 def update_template(
     *,
     template: ProtocolTemplate,
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int,
     reason: str | None,
     name: str | None = None,
@@ -128,7 +128,7 @@ def update_draft(
     *,
     version: ProtocolVersion,
     parameters: Mapping[str, Any],
-    changed_by: AbstractBaseUser,
+    changed_by: User,
     expected_version: int,
     reason: str | None,
     change_note: str | None = None,
@@ -161,7 +161,7 @@ def update_draft(
     return current
 
 
-def release_version(*, version: ProtocolVersion, released_by: AbstractBaseUser) -> ProtocolVersion:
+def release_version(*, version: ProtocolVersion, released_by: User) -> ProtocolVersion:
     """Release a draft: from now on it is immutable and designs may use it."""
     template = version.template
     require_role(released_by, template.lab, EDITORS, action="release protocol versions")
@@ -191,7 +191,7 @@ def _next_number(template: ProtocolTemplate) -> int:
 def new_version(
     *,
     template: ProtocolTemplate,
-    created_by: AbstractBaseUser,
+    created_by: User,
     parameters: Mapping[str, Any] | None = None,
     change_note: str = "",
 ) -> ProtocolVersion:
@@ -225,9 +225,7 @@ def new_version(
     return version
 
 
-def clone_template(
-    *, template: ProtocolTemplate, name: str, created_by: AbstractBaseUser
-) -> ProtocolVersion:
+def clone_template(*, template: ProtocolTemplate, name: str, created_by: User) -> ProtocolVersion:
     """Copy a template's latest version into a new template (version 1, a draft)."""
     latest = template.versions.order_by("-number").first()
     return create_template(
@@ -242,7 +240,7 @@ def clone_template(
 
 
 def retire_template(
-    *, template: ProtocolTemplate, retired_by: AbstractBaseUser, reason: str | None
+    *, template: ProtocolTemplate, retired_by: User, reason: str | None
 ) -> ProtocolTemplate:
     """Retire a template: it stays readable, existing designs keep it, new designs cannot use it."""
     require_role(retired_by, template.lab, EDITORS, action="retire protocol templates")

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import HttpRequest
@@ -33,7 +33,7 @@ def client_ip(request: HttpRequest | None) -> str | None:
 def record_security_event(
     *,
     kind: SecurityEventKind | str,
-    user: AbstractBaseUser | None = None,
+    user: User | None = None,
     username: str = "",
     request: HttpRequest | None = None,
     detail: dict[str, Any] | None = None,
@@ -45,7 +45,7 @@ def record_security_event(
     name = username or (user.get_username() if user is not None else "")
     event = SecurityEvent.objects.create(
         kind=SecurityEventKind(kind),
-        user=user if user is not None and user.pk else None,  # type: ignore[misc]
+        user=user if user is not None and user.pk else None,
         username=name[:150],
         ip=client_ip(request),
         detail=detail or {},
@@ -67,7 +67,7 @@ def second_factor_required(user: Any, required_roles: tuple[str, ...]) -> bool:
 
 
 @transaction.atomic
-def end_sessions_of(*, user: AbstractBaseUser) -> int:
+def end_sessions_of(*, user: User) -> int:
     """Delete every database session of ``user``. Returns how many were ended."""
     ended = 0
     user_pk = str(user.pk)
@@ -80,9 +80,9 @@ def end_sessions_of(*, user: AbstractBaseUser) -> int:
 
 def deactivate_user(
     *,
-    user: AbstractBaseUser,
+    user: User,
     reason: str,
-    by: AbstractBaseUser | None = None,
+    by: User | None = None,
     request: HttpRequest | None = None,
 ) -> int:
     """Deactivate a person: they cannot log in, and every open session of theirs ends now.

@@ -6,13 +6,15 @@ Arms, regimens and procedures live in ``planner.services.design``; transitions i
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
+from typing import cast
+
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 
 from planner.audit import audited_change
-from planner.models import Lab, Study, StudyMember, StudyStatus
+from planner.models import EthicsProtocol, Lab, Study, StudyMember, StudyStatus
 from planner.services.permissions import EDITORS, require_role
 
 
@@ -69,7 +71,10 @@ def clean_design_fields(lab: Lab, study: Study | None, changes: dict[str, object
                 f"'{rrid}' is not a Cellosaurus RRID (CVCL_ followed by 4 characters, "
                 "e.g. CVCL_7254)."
             ]
-    ethics = changes.get("ethics_protocol", study.ethics_protocol if study else None)
+    ethics = cast(
+        "EthicsProtocol | None",
+        changes.get("ethics_protocol", study.ethics_protocol if study else None),
+    )
     if ethics is not None and getattr(ethics, "lab_id", None) != lab.pk:
         errors["ethics_protocol"] = ["Choose an ethics protocol of this study's lab."]
     if changes.get("humane_endpoints"):
@@ -117,7 +122,7 @@ def create_study(
     lab: Lab,
     code: str,
     title: str,
-    created_by: AbstractBaseUser,
+    created_by: User,
     objective: str = "",
     blinded: bool = True,
     **design: object,
@@ -135,8 +140,13 @@ def create_study(
         if Study.objects.filter(lab=lab, code=code.strip()).exists():
             raise ValidationError({"code": f"The lab already has a study coded {code.strip()}."})
         study = Study(
-            lab=lab, code=code.strip(), title=title.strip(), objective=objective,
-            blinded=blinded, created_by=created_by, **design,  # type: ignore[misc]
+            lab=lab,
+            code=code.strip(),
+            title=title.strip(),
+            objective=objective,
+            blinded=blinded,
+            created_by=created_by,
+            **design,
         )
         study.full_clean()
         study.save()
@@ -145,7 +155,11 @@ def create_study(
 
 
 def update_study(
-    *, study: Study, changed_by: AbstractBaseUser, expected_version: int, reason: str | None,
+    *,
+    study: Study,
+    changed_by: User,
+    expected_version: int,
+    reason: str | None,
     **changes: object,
 ) -> Study:
     """Change a draft design's fields. Refuses a stale write (``StaleWrite``).

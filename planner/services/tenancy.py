@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,9 +23,7 @@ def create_lab(*, name: str, slug: str, time_zone: str = "UTC") -> Lab:
     return lab
 
 
-def add_member(
-    *, lab: Lab, user: AbstractBaseUser, role: str, reason: str | None = None
-) -> Membership:
+def add_member(*, lab: Lab, user: User, role: str, reason: str | None = None) -> Membership:
     """Give ``user`` a role in ``lab`` (or change it: a role change needs a reason)."""
     with transaction.atomic():
         existing = Membership.objects.select_for_update().filter(lab=lab, user=user).first()
@@ -45,7 +43,7 @@ def add_member(
 
 
 def create_personal_token(
-    *, user: AbstractBaseUser, name: str, valid_days: int | None = 90
+    *, user: User, name: str, valid_days: int | None = 90
 ) -> tuple[PersonalToken, str]:
     """Create an API token for a person; the raw token is returned once and never stored."""
     prefix = secrets.token_hex(4)

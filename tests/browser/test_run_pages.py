@@ -19,7 +19,10 @@ LIVE = pytest.mark.django_db(transaction=True)
 
 @LIVE
 def test_paste_stage_randomize_apply_and_print(
-    page: Page, live_server: Any, design: Any, run: Any
+    page: Page,
+    live_server: Any,
+    design: Any,  # noqa: F811  (pytest fixture)
+    run: Any,  # noqa: F811  (pytest fixture)
 ) -> None:
     from labnotes.services.animals import create_cage, move_animals, record_implantation
 

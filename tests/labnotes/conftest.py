@@ -47,8 +47,8 @@ def stage(
     from django.utils import timezone
 
     from labnotes.services.animals import record_implantation, register_animals
-    from tests.labnotes.builders import tag_rows
     from labnotes.services.measurements import record_measurement
+    from tests.labnotes.builders import tag_rows
 
     animals = register_animals(
         run=run, rows=tag_rows(count, start=start), registered_by=design.technician

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - schedule notation uses the multiplication sign.
 """Design services: arms and codes, regimen items against their protocol, endpoints, clone."""
 
 from __future__ import annotations

@@ -63,7 +63,9 @@ def test_api_docs_inline_code_carries_the_response_nonce(scientist: Any) -> None
     assert nonce not in Client().get("/accounts/login/")["Content-Security-Policy"]
 
 
-def test_session_cookie_is_httponly_and_both_cookies_samesite(scientist: Any, settings: Any) -> None:
+def test_session_cookie_is_httponly_and_both_cookies_samesite(
+    scientist: Any, settings: Any
+) -> None:
     client = Client()
     client.get("/accounts/login/")
     client.post("/accounts/login/", {"username": scientist.username, "password": TEST_PASSWORD})

@@ -20,8 +20,9 @@ class Command(BaseCommand):
     requires_migrations_checks = False
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("rest", nargs=argparse.REMAINDER,
-                            help="<analysis> --input FILE.csv [options]")
+        parser.add_argument(
+            "rest", nargs=argparse.REMAINDER, help="<analysis> --input FILE.csv [options]"
+        )
 
     def run_from_argv(self, argv: list[str]) -> None:
         # Bypass Django's own option parsing: every option belongs to the analysis.

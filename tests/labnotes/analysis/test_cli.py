@@ -21,14 +21,22 @@ def _env() -> dict[str, str]:
 
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "labnotes.analysis", *args], cwd=REPO_ROOT,
-                          env=_env(), capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "labnotes.analysis", *args],
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_survival_prints_one_json_object_when_aml(tmp_path: Path) -> None:
     aml = require_shared("data/reference/survival/aml.csv")
-    done = _run("survival", "--input", str(aml), "--control", "Maintained",
-                "--at-risk-days", "0", "100")
+    done = _run(
+        "survival", "--input", str(aml), "--control", "Maintained", "--at-risk-days", "0", "100"
+    )
     assert done.returncode == 0, done.stderr
     assert done.stderr == ""
     result = json.loads(done.stdout)
@@ -37,8 +45,10 @@ def test_survival_prints_one_json_object_when_aml(tmp_path: Path) -> None:
     assert groups["Maintained"]["median_days"] == pytest.approx(217.0)
     assert groups["Maintained"]["median_ci_upper_days"] is None
     assert groups["Nonmaintained"]["hazard_ratio"]["hr"] == pytest.approx(2.4981, rel=1e-4)
-    assert groups["Nonmaintained"]["numbers_at_risk"] == [{"day": 0.0, "n": 12},
-                                                         {"day": 100.0, "n": 7}]
+    assert groups["Nonmaintained"]["numbers_at_risk"] == [
+        {"day": 0.0, "n": 12},
+        {"day": 100.0, "n": 7},
+    ]
     assert result["logrank"]["df"] == 1
     assert result["pairwise"][0]["p_holm"] == pytest.approx(result["logrank"]["p"])
 
@@ -65,7 +75,8 @@ def test_randomize_prints_allocation_when_seeded(tmp_path: Path) -> None:
     assert result["sizes"] == [10, 10, 10, 10]
     assert result["seed"] == 11 and result["bit_generator"] == "PCG64"
     assert sorted(a["animal"] for a in result["allocation"]) == sorted(
-        f"M{i:02d}" for i in range(40))
+        f"M{i:02d}" for i in range(40)
+    )
     assert result["balance"]["largest_smd"]["volume_mm3"] < 0.1
 
 
@@ -110,11 +121,20 @@ def test_start_up_takes_under_a_second_without_django() -> None:
     assert done.returncode == 0 and "survival" in done.stdout
     assert elapsed < 1.0
     probe = subprocess.run(
-        [sys.executable, "-c",
-         "import sys, labnotes.analysis.cli as c, labnotes.analysis.survival, "
-         "labnotes.analysis.elisa, labnotes.analysis.randomization; "
-         "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))"],
-        cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, check=True, timeout=60)
+        [
+            sys.executable,
+            "-c",
+            "import sys, labnotes.analysis.cli as c, labnotes.analysis.survival, "
+            "labnotes.analysis.elisa, labnotes.analysis.randomization; "
+            "print(any(m == 'django' or m.startswith('django.') for m in sys.modules))",
+        ],
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     assert probe.stdout.strip() == "False"
 
 
@@ -137,12 +157,25 @@ def test_manage_py_analyze_forwards_to_the_same_interface_without_a_database() -
         "from labnotes.management.commands.analyze import Command\n"
         f"Command().run_from_argv(['manage.py', 'analyze', 'survival', '--input', {str(aml)!r}])\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], cwd=REPO_ROOT, env=_env(),
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["analysis"] == "survival"
     bad = subprocess.run(
         [sys.executable, "-c", script.replace(str(aml), "/nonexistent.csv")],
-        cwd=REPO_ROOT, env=_env(), capture_output=True, text=True, timeout=60, check=False)
+        cwd=REPO_ROOT,
+        env=_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert bad.returncode == 2
     assert bad.stderr == "error: input file /nonexistent.csv does not exist\n"

@@ -24,10 +24,18 @@ from tests.support.requirements import require_shared
 
 ITERATIVE = 1e-4
 
-RAT43_CERTIFIED = {"b1": 6.9964151270e02, "b2": 5.2771253025e00, "b3": 7.5962938329e-01,
-                   "b4": 1.2792483859e00}
-RAT43_SD = {"b1": 1.6302297817e01, "b2": 2.0828735829e00, "b3": 1.9566123451e-01,
-            "b4": 6.8761936385e-01}
+RAT43_CERTIFIED = {
+    "b1": 6.9964151270e02,
+    "b2": 5.2771253025e00,
+    "b3": 7.5962938329e-01,
+    "b4": 1.2792483859e00,
+}
+RAT43_SD = {
+    "b1": 1.6302297817e01,
+    "b2": 2.0828735829e00,
+    "b3": 1.9566123451e-01,
+    "b4": 6.8761936385e-01,
+}
 
 
 def matches_published(x: float | None, published: str, rel: float) -> bool:
@@ -51,8 +59,12 @@ def _rat43_start(b1: float, b2: float, b3: float, b4: float) -> CurveParameters:
 
 
 def _rat43_as_nist(parameters: CurveParameters) -> dict[str, float]:
-    return {"b1": parameters.top, "b2": math.log(parameters.ec50) * parameters.hill,
-            "b3": parameters.hill, "b4": 1.0 / parameters.s}
+    return {
+        "b1": parameters.top,
+        "b2": math.log(parameters.ec50) * parameters.hill,
+        "b3": parameters.hill,
+        "b4": 1.0 / parameters.s,
+    }
 
 
 def _correct_digits(value: float, certified: float) -> float:
@@ -79,8 +91,13 @@ def test_dnase_run1_matches_r_nls_example_when_bottom_fixed_at_zero() -> None:
 
 def test_rat43_reaches_six_digits_when_started_from_nist_start_2() -> None:
     x, y = _rat43()
-    fit = fit_curve(np.exp(x), y, model=CurveModel.FIVE_PL, fixed_bottom=0.0,
-                    starts=[_rat43_start(700, 5, 0.75, 1.3)])
+    fit = fit_curve(
+        np.exp(x),
+        y,
+        model=CurveModel.FIVE_PL,
+        fixed_bottom=0.0,
+        starts=[_rat43_start(700, 5, 0.75, 1.3)],
+    )
     estimate = _rat43_as_nist(fit.parameters)
     for name, certified in RAT43_CERTIFIED.items():
         assert _correct_digits(estimate[name], certified) >= 6, name
@@ -95,8 +112,13 @@ def test_rat43_reaches_six_digits_when_started_from_nist_start_2() -> None:
 def test_rat43_is_certified_or_refused_when_started_from_nist_start_1() -> None:
     x, y = _rat43()
     try:
-        fit = fit_curve(np.exp(x), y, model=CurveModel.FIVE_PL, fixed_bottom=0.0,
-                        starts=[_rat43_start(100, 10, 1, 1)])
+        fit = fit_curve(
+            np.exp(x),
+            y,
+            model=CurveModel.FIVE_PL,
+            fixed_bottom=0.0,
+            starts=[_rat43_start(100, 10, 1, 1)],
+        )
     except CurveFitError as error:
         assert "did not converge" in str(error)
         return
@@ -118,8 +140,10 @@ def test_standards_back_calculate_within_limits_when_dnase_run2() -> None:
     analysis = analyze_elisa(plate)
     assert analysis.fit.r_squared > 0.99
     inner = [level for level in analysis.standards[1:-1]]
-    assert all(level.recovery_percent is not None and abs(level.recovery_percent - 100) < 20
-               for level in inner)
+    assert all(
+        level.recovery_percent is not None and abs(level.recovery_percent - 100) < 20
+        for level in inner
+    )
     assert analysis.lloq is not None and analysis.uloq == pytest.approx(12.5)
     # Round trip: the curve evaluated at a back-calculated level gives back its mean OD.
     for level in analysis.standards:
@@ -128,8 +152,10 @@ def test_standards_back_calculate_within_limits_when_dnase_run2() -> None:
             assert od == pytest.approx(level.mean_od, rel=1e-9)
 
 
-def _exact_plate(samples: tuple[tuple[str, tuple[float, ...], float], ...],
-                 low_standard_od: tuple[float, float] | None = None) -> ElisaPlate:
+def _exact_plate(
+    samples: tuple[tuple[str, tuple[float, ...], float], ...],
+    low_standard_od: tuple[float, float] | None = None,
+) -> ElisaPlate:
     curve = CurveParameters(CurveModel.FOUR_PL, 0.05, 2.5, 10.0, 1.2)
     levels = 100.0 / 2.0 ** np.arange(8)
     conc = np.repeat(levels, 2)
@@ -214,8 +240,9 @@ def test_reader_names_row_and_column_when_dilution_is_not_positive(tmp_path: obj
     from labnotes.analysis.errors import AnalysisInputError
 
     path = Path(str(tmp_path)) / "plate.csv"
-    path.write_text("well,role,concentration,od,sample,dilution\n"
-                    "A1,standard,1,0.2,,\nA2,sample,,0.3,S1,0\n")
+    path.write_text(
+        "well,role,concentration,od,sample,dilution\nA1,standard,1,0.2,,\nA2,sample,,0.3,S1,0\n"
+    )
     with pytest.raises(AnalysisInputError) as caught:
         read_elisa_csv(path)
     assert caught.value.describe() == "row 3, column 'dilution': dilution 0 must be above 0"

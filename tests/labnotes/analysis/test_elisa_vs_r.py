@@ -63,8 +63,9 @@ def _plate(seed: int) -> dict[str, np.ndarray]:
 
 
 @pytest.fixture(scope="module", params=[5, 77])
-def r_fits(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> tuple[dict[str, np.ndarray], dict[tuple[str, str], dict[str, float]]]:
+def r_fits(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[dict[str, np.ndarray], dict[tuple[str, str], dict[str, float]]]:
     rscript = require_r()
     folder = tmp_path_factory.mktemp(f"elisa_r_{request.param}")
     plate = _plate(request.param)
@@ -73,12 +74,18 @@ def r_fits(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         writer.writerow(list(plate))
         writer.writerows(zip(*[plate[k].tolist() for k in plate], strict=True))
     (folder / "fit.R").write_text(R_SCRIPT)
-    done = subprocess.run([rscript, str(folder / "fit.R"), str(folder / "plate.csv"),
-                           str(folder)], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [rscript, str(folder / "fit.R"), str(folder / "plate.csv"), str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     with (folder / "fits.csv").open() as handle:
-        rows = {(r["fit"], r["term"]): {k: float(r[k]) for k in ("estimate", "se", "sigma")}
-                for r in csv.DictReader(handle)}
+        rows = {
+            (r["fit"], r["term"]): {k: float(r[k]) for k in ("estimate", "se", "sigma")}
+            for r in csv.DictReader(handle)
+        }
     return plate, rows
 
 
@@ -87,8 +94,13 @@ def _check(ours: float | None, theirs: float) -> None:
     assert math.isclose(ours, theirs, rel_tol=ITERATIVE), (ours, theirs)
 
 
-def _check_logistic(fit: CurveFit, rows: dict[tuple[str, str], dict[str, float]], name: str,
-                    bottom: str | None, top: str) -> None:
+def _check_logistic(
+    fit: CurveFit,
+    rows: dict[tuple[str, str], dict[str, float]],
+    name: str,
+    bottom: str | None,
+    top: str,
+) -> None:
     p = fit.parameters
     se = fit.standard_errors
     if bottom is not None:

@@ -38,8 +38,12 @@ def _cohort(n: int, seed: int = 1, *, cages: bool = False) -> Cohort:
 @pytest.mark.parametrize("method", [randomize_simple, randomize_stratified, randomize_balanced])
 def test_every_animal_once_with_planned_sizes_when_40_animals_into_4_arms(method: object) -> None:
     cohort = _cohort(40)
-    allocation = method(cohort, 4, np.random.default_rng(42),  # type: ignore[operator]
-                        planned_sizes=[12, 8, 10, 10])
+    allocation = method(
+        cohort,
+        4,
+        np.random.default_rng(42),  # type: ignore[operator]
+        planned_sizes=[12, 8, 10, 10],
+    )
     assert allocation.sizes() == [12, 8, 10, 10]
     assert allocation.animals == cohort.animals
     assert sorted(set(allocation.arm.tolist())) == [0, 1, 2, 3]
@@ -53,7 +57,8 @@ def test_balance_keeps_largest_volume_smd_below_0_1_when_40_animals_into_4_arms(
     assert table.largest_smd["volume_mm3"] is not None
     assert table.largest_smd["volume_mm3"] < 0.1
     assert allocation.criterion_largest_smd == pytest.approx(
-        max(v for v in table.largest_smd.values() if v is not None))
+        max(v for v in table.largest_smd.values() if v is not None)
+    )
     simple = randomize_simple(cohort, 4, np.random.default_rng(42))
     assert allocation.criterion_largest_smd < simple.criterion_largest_smd
 
@@ -71,7 +76,8 @@ def test_two_batches_are_balanced_together_when_rolling_enrolment() -> None:
     table = balance_table(cohort, together, 4)
     assert table.largest_smd["volume_mm3"] is not None and table.largest_smd["volume_mm3"] < 0.2
     assert a2.criterion_largest_smd == pytest.approx(
-        max(largest_smd_of(together, values, 4) for values in cohort.covariates.values()))
+        max(largest_smd_of(together, values, 4) for values in cohort.covariates.values())
+    )
 
 
 def test_batch_sizes_fill_the_smallest_arms_first_when_no_plan() -> None:
@@ -83,12 +89,14 @@ def test_batch_sizes_fill_the_smallest_arms_first_when_no_plan() -> None:
 
 def test_cage_mates_are_spread_when_cage_constraint() -> None:
     cohort = _cohort(40, cages=True)
-    allocation = randomize_balanced(cohort, 4, np.random.default_rng(5), candidates=4000,
-                                    cage_constraint=CageConstraint.SPREAD)
+    allocation = randomize_balanced(
+        cohort, 4, np.random.default_rng(5), candidates=4000, cage_constraint=CageConstraint.SPREAD
+    )
     assert cohort.cage is not None
     for cage in set(cohort.cage):
-        arms = [arm for arm, c in zip(allocation.arm.tolist(), cohort.cage, strict=True)
-                if c == cage]
+        arms = [
+            arm for arm, c in zip(allocation.arm.tolist(), cohort.cage, strict=True) if c == cage
+        ]
         assert max(arms.count(a) for a in range(4)) <= 2  # ⌈5 / 4⌉
 
 
@@ -104,8 +112,10 @@ def test_provenance_records_seed_numpy_and_bit_generator() -> None:
 
 def test_golden_allocation_when_seed_20240601() -> None:
     # Fails if numpy's PCG64 stream or our use of it changes: re-validate, then update on purpose.
-    cohort = Cohort(tuple(f"M{i:02d}" for i in range(1, 13)),
-                    np.array([110.0, 95, 130, 150, 88, 102, 121, 140, 99, 135, 115, 105]))
+    cohort = Cohort(
+        tuple(f"M{i:02d}" for i in range(1, 13)),
+        np.array([110.0, 95, 130, 150, 88, 102, 121, 140, 99, 135, 115, 105]),
+    )
     simple = randomize_simple(cohort, 3, np.random.default_rng(20240601))
     assert simple.arm.tolist() == [0, 0, 0, 1, 2, 2, 1, 2, 0, 1, 2, 1]
     stratified = randomize_stratified(cohort, 3, np.random.default_rng(20240601))
@@ -119,7 +129,7 @@ def test_stratified_puts_each_arm_once_in_every_block_when_sizes_equal() -> None
     allocation = randomize_stratified(cohort, 4, np.random.default_rng(8))
     order = np.argsort(cohort.volume_mm3, kind="stable")
     for block in range(5):
-        members = allocation.arm[order[block * 4:(block + 1) * 4]]
+        members = allocation.arm[order[block * 4 : (block + 1) * 4]]
         assert sorted(members.tolist()) == [0, 1, 2, 3]
 
 
@@ -167,8 +177,12 @@ def test_balance_of_200_animals_into_10_arms_takes_under_2_seconds() -> None:
 
 
 @settings(max_examples=25, deadline=None)
-@given(n=st.integers(1, 60), k=st.integers(1, 8), seed=st.integers(0, 2**32 - 1),
-       method=st.sampled_from(["simple", "stratified", "balance"]))
+@given(
+    n=st.integers(1, 60),
+    k=st.integers(1, 8),
+    seed=st.integers(0, 2**32 - 1),
+    method=st.sampled_from(["simple", "stratified", "balance"]),
+)
 def test_same_seed_gives_same_allocation_and_sizes_differ_by_at_most_one(
     n: int, k: int, seed: int, method: str
 ) -> None:

@@ -101,8 +101,10 @@ def test_km_table_matches_r_summary_when_published_data(dataset: str, table: lis
 def test_km_limits_are_undefined_when_survival_reaches_zero() -> None:
     data = _aml()
     groups = np.array(data.groups)
-    curve = kaplan_meier(np.array(data.time_days)[groups == "Nonmaintained"],
-                         np.array(data.event)[groups == "Nonmaintained"])
+    curve = kaplan_meier(
+        np.array(data.time_days)[groups == "Nonmaintained"],
+        np.array(data.event)[groups == "Nonmaintained"],
+    )
     last = int(np.flatnonzero(curve.time_days == 315)[0])
     assert curve.survival[last] == 0.0
     assert math.isnan(curve.std_err[last])
@@ -179,12 +181,17 @@ def test_median_is_first_time_below_half_when_no_flat_stretch() -> None:
 
 
 def test_median_not_reached_when_all_censored() -> None:
-    data = SurvivalData(("a", "b", "c", "d"), ("Vehicle", "Vehicle", "Drug", "Drug"),
-                        (10.0, 20.0, 15.0, 30.0), (0, 0, 0, 0))
+    data = SurvivalData(
+        ("a", "b", "c", "d"),
+        ("Vehicle", "Vehicle", "Drug", "Drug"),
+        (10.0, 20.0, 15.0, 30.0),
+        (0, 0, 0, 0),
+    )
     analysis = analyze_survival(data)
     assert analysis.control == "Vehicle"
-    assert all(g.median.median_days is None and g.median.lower_days is None
-               for g in analysis.groups)
+    assert all(
+        g.median.median_days is None and g.median.lower_days is None for g in analysis.groups
+    )
     assert analysis.logrank.chi2 is None and analysis.logrank.p is None
     assert all(pair.chi2 is None and pair.p_holm is None for pair in analysis.pairwise)
     drug = analysis.groups[1]
@@ -255,8 +262,10 @@ def test_results_are_unchanged_when_rows_are_permuted(random: object) -> None:
     order = list(range(len(data.animals)))
     random.shuffle(order)  # type: ignore[attr-defined]
     shuffled = SurvivalData(
-        tuple(data.animals[i] for i in order), tuple(data.groups[i] for i in order),
-        tuple(data.time_days[i] for i in order), tuple(data.event[i] for i in order),
+        tuple(data.animals[i] for i in order),
+        tuple(data.groups[i] for i in order),
+        tuple(data.time_days[i] for i in order),
+        tuple(data.event[i] for i in order),
     )
     a = analyze_survival(data, control="Maintained")
     b = analyze_survival(shuffled, control="Maintained")

@@ -70,8 +70,12 @@ def _generated_study(seed: int) -> SurvivalData:
     groups: list[str] = []
     times: list[float] = []
     events: list[int] = []
-    for name, scale, n in (("Vehicle", 14.0, 10), ("DrugA", 20.0, 9), ("DrugB", 26.0, 10),
-                           ("Combo", 40.0, 8)):
+    for name, scale, n in (
+        ("Vehicle", 14.0, 10),
+        ("DrugA", 20.0, 9),
+        ("DrugB", 26.0, 10),
+        ("Combo", 40.0, 8),
+    ):
         death = np.ceil(rng.weibull(2.0, n) * scale)
         dropout = np.ceil(rng.uniform(5, 80, n))
         time = np.minimum(np.minimum(death, dropout), 45.0)
@@ -118,20 +122,25 @@ def _close(ours: float | None, theirs: float | None, rel: float) -> bool:
 
 
 @pytest.fixture(scope="module", params=[11, 2024])
-def r_run(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-          ) -> tuple[SurvivalData, Path]:
+def r_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[SurvivalData, Path]:
     rscript = require_r("survival")
     folder = tmp_path_factory.mktemp(f"survival_r_{request.param}")
     data = _generated_study(request.param)
     _write(data, folder / "data.csv")
     (folder / "run.R").write_text(R_SCRIPT)
-    subprocess.run([rscript, str(folder / "run.R"), str(folder / "data.csv"), str(folder)],
-                   check=True, capture_output=True, text=True, timeout=120)
+    subprocess.run(
+        [rscript, str(folder / "run.R"), str(folder / "data.csv"), str(folder)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     return data, folder
 
 
-def test_km_curve_matches_survfit_when_ties_and_censoring(r_run: tuple[SurvivalData, Path]
-                                                          ) -> None:
+def test_km_curve_matches_survfit_when_ties_and_censoring(r_run: tuple[SurvivalData, Path]) -> None:
     data, folder = r_run
     rows = _read(folder / "km.csv")
     groups = np.array(data.groups)

@@ -31,8 +31,12 @@ from labnotes.reports.xlsx import render_xlsx
 from tests.support.requirements import REPO_ROOT, require_executable
 
 SENTINEL = "ARMLBL-7f3a"
-LABELS = (f"{SENTINEL} vehicle", f"{SENTINEL} anti-PD-1", f"{SENTINEL} MEKi",
-          f"{SENTINEL} anti-PD-1 + MEKi")
+LABELS = (
+    f"{SENTINEL} vehicle",
+    f"{SENTINEL} anti-PD-1",
+    f"{SENTINEL} MEKi",
+    f"{SENTINEL} anti-PD-1 + MEKi",
+)
 CODES = ("G1", "G2", "G3", "G4")
 SENTINEL_REGIMENS = tuple(f"{label} 10 mg/kg i.p. Q3Dx4" for label in LABELS)
 
@@ -41,8 +45,9 @@ def pdf_text(pdf: bytes, tmp_path: Path) -> str:
     executable = require_executable("pdftotext", "sudo apt-get install poppler-utils")
     path = tmp_path / "report.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run([executable, "-layout", str(path), "-"], capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [executable, "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
     return result.stdout
 
 
@@ -63,8 +68,7 @@ def built(study: ReportInput) -> ReportArtifacts:
 
 @pytest.fixture(scope="module")
 def blinded() -> ReportArtifacts:
-    return build_report(synthetic_study(arm_names=CODES, blinded=True,
-                                        regimens=SENTINEL_REGIMENS))
+    return build_report(synthetic_study(arm_names=CODES, blinded=True, regimens=SENTINEL_REGIMENS))
 
 
 def test_pdf_text_holds_tgi_and_logrank_numbers_of_results_json(
@@ -79,8 +83,10 @@ def test_pdf_text_holds_tgi_and_logrank_numbers_of_results_json(
         low, high = group["tgi_ci95"][study.options.tgi_definition]
         assert fmt.interval(low, high) in text
     logrank = built.results["survival"]["logrank"]
-    assert f"χ² = {fmt.number(logrank['chi2'], 2)}, df = {logrank['df']}, " \
-           f"p = {fmt.p_value(logrank['p'])}" in text
+    assert (
+        f"χ² = {fmt.number(logrank['chi2'], 2)}, df = {logrank['df']}, "
+        f"p = {fmt.p_value(logrank['p'])}" in text
+    )
     for pair in built.results["survival"]["pairwise"]:
         assert fmt.p_value(pair["p_holm"]) in text
     assert "Tumour volume (mm³)" in text
@@ -116,8 +122,14 @@ def test_every_manifest_command_reproduces_results_json(
     for entry in manifest["commands"]:
         assert entry["argv"][:3] == ["python", "-m", "labnotes.analysis"]
         assert entry["command"].startswith("python -m labnotes.analysis ")
-        completed = subprocess.run([sys.executable, *entry["argv"][1:]], cwd=folder, env=env,
-                                   capture_output=True, text=True, check=False)
+        completed = subprocess.run(
+            [sys.executable, *entry["argv"][1:]],
+            cwd=folder,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
         assert completed.returncode == 0, completed.stderr
         assert json.loads(completed.stdout) == results[entry["key"]], entry["command"]
     growth_command = next(e for e in manifest["commands"] if e["key"] == "growth")["command"]
@@ -141,14 +153,23 @@ def test_bundle_csvs_start_at_each_animals_treatment_start(built: ReportArtifact
     assert set(first_days.values()) == {"0"}
 
 
-def test_xlsx_has_data_sheets_and_prism_layouts(built: ReportArtifacts,
-                                                study: ReportInput) -> None:
+def test_xlsx_has_data_sheets_and_prism_layouts(built: ReportArtifacts, study: ReportInput) -> None:
     book = openpyxl.load_workbook(io.BytesIO(built.xlsx))
     day = built.results["growth"]["day"]
     assert book.sheetnames == [
-        "Report", "Animals", "Growth data", "Prism volume XY", f"Prism volume day {day}",
-        "Prism best % change", "Body weight data", "Prism body weight XY", "Survival data",
-        "Prism survival", "Assay data", "Prism elisa IFN-\u03b3", "Prism flow CD8+ of CD45+",
+        "Report",
+        "Animals",
+        "Growth data",
+        "Prism volume XY",
+        f"Prism volume day {day}",
+        "Prism best % change",
+        "Body weight data",
+        "Prism body weight XY",
+        "Survival data",
+        "Prism survival",
+        "Assay data",
+        "Prism elisa IFN-\u03b3",
+        "Prism flow CD8+ of CD45+",
         "TGI summary",
     ]
     xy = book["Prism volume XY"]
@@ -167,21 +188,30 @@ def test_xlsx_has_data_sheets_and_prism_layouts(built: ReportArtifacts,
         assert len([v for v in values if v is not None]) == group["n"]
     survival = book["Prism survival"]
     assert [c.value for c in survival[1]] == ["Days", *LABELS]
-    events = sum(survival.cell(row=r, column=c).value or 0
-                 for r in range(2, survival.max_row + 1) for c in range(2, 6))
+    events = sum(
+        survival.cell(row=r, column=c).value or 0
+        for r in range(2, survival.max_row + 1)
+        for c in range(2, 6)
+    )
     assert events == sum(g["events"] for g in built.results["survival"]["groups"])
 
 
-def test_blinded_variant_contains_no_arm_label(blinded: ReportArtifacts, built: ReportArtifacts,
-                                               tmp_path: Path) -> None:
+def test_blinded_variant_contains_no_arm_label(
+    blinded: ReportArtifacts, built: ReportArtifacts, tmp_path: Path
+) -> None:
     # The sentinel is really there in the unblinded build, so absence below means something.
     assert SENTINEL in built.html and SENTINEL in pdf_text(built.pdf, tmp_path)
     assert SENTINEL not in blinded.html
     assert SENTINEL not in pdf_text(blinded.pdf, tmp_path)
     assert "withheld in the blinded variant" in blinded.html
     book = openpyxl.load_workbook(io.BytesIO(blinded.xlsx))
-    cells = [str(c.value) for sheet in book for row in sheet.iter_rows() for c in row
-             if c.value is not None]
+    cells = [
+        str(c.value)
+        for sheet in book
+        for row in sheet.iter_rows()
+        for c in row
+        if c.value is not None
+    ]
     assert "G4" in cells
     assert not [c for c in cells if SENTINEL in c]
     with zipfile.ZipFile(io.BytesIO(blinded.bundle)) as archive:
@@ -196,11 +226,18 @@ def test_exploratory_watermark_lists_differences_when_options_differ_from_plan(
     plan = AnalysisOptions(tgi_definition="delta", bootstrap_resamples=200)
     used = AnalysisOptions(analysis_day=10.0, tgi_definition="volume", bootstrap_resamples=200)
     differences = differences_from_plan(plan, used)
-    assert differences == ("analysis day: plan default, used 10",
-                           "tgi definition: plan delta, used volume")
-    report = synthetic_study(arm_names=("Vehicle", "Drug A", "Drug B"), options=used,
-                             plan_differences=differences, with_survival=False,
-                             with_body_weight=False, with_assays=False)
+    assert differences == (
+        "analysis day: plan default, used 10",
+        "tgi definition: plan delta, used volume",
+    )
+    report = synthetic_study(
+        arm_names=("Vehicle", "Drug A", "Drug B"),
+        options=used,
+        plan_differences=differences,
+        with_survival=False,
+        with_body_weight=False,
+        with_assays=False,
+    )
     results = compute_results(report)
     assert results.json["growth"]["day"] == 10
     html = render_html(report, results)
@@ -208,16 +245,20 @@ def test_exploratory_watermark_lists_differences_when_options_differ_from_plan(
     assert "EXPLORATORY" in text
     for difference in differences:
         assert difference in text
-    final = render_html(dataclasses.replace(report, exploratory=False, plan_differences=()),
-                        results)
+    final = render_html(
+        dataclasses.replace(report, exploratory=False, plan_differences=()), results
+    )
     assert "EXPLORATORY" not in final and ">FINAL<" in final
 
 
 def test_sections_absent_when_their_data_are_absent() -> None:
-    growth_only = synthetic_study(arm_names=("Vehicle", "Drug A", "Drug B"),
-                                  with_survival=False, with_body_weight=False,
-                                  with_assays=False,
-                                  options=AnalysisOptions(bootstrap_resamples=100))
+    growth_only = synthetic_study(
+        arm_names=("Vehicle", "Drug A", "Drug B"),
+        with_survival=False,
+        with_body_weight=False,
+        with_assays=False,
+        options=AnalysisOptions(bootstrap_resamples=100),
+    )
     html = render_html(growth_only, compute_results(growth_only))
     assert 'id="growth"' in html
     for absent in ("survival", "body-weight", "assays", "synergy"):
@@ -245,8 +286,13 @@ def test_arrive_missing_items_are_marked(built: ReportArtifacts) -> None:
 
 
 def test_xlsx_and_bundle_bytes_are_identical_for_the_same_input(study: ReportInput) -> None:
-    small = dataclasses.replace(study, survival=(), body_weight=(), assays=(),
-                                options=AnalysisOptions(bootstrap_resamples=50))
+    small = dataclasses.replace(
+        study,
+        survival=(),
+        body_weight=(),
+        assays=(),
+        options=AnalysisOptions(bootstrap_resamples=50),
+    )
     results = compute_results(small)
     assert render_xlsx(small, results) == render_xlsx(small, results)
     assert render_bundle(small, results) == render_bundle(small, results)

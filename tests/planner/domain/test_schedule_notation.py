@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - the schedule notation uses the multiplication sign.
 """Schedule notation: the forms the planner accepts, what they expand to, and what is refused."""
 
 from __future__ import annotations

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 - schedule notation uses the multiplication sign.
 """Survival definition and analysis plan defaults and validation; amendment occurrence split."""
 
 from __future__ import annotations
