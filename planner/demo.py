@@ -8,7 +8,6 @@ issues append steps; labnotes adds its own through ``labnotes.demo``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -425,10 +424,6 @@ def ensure_4t1_study(
         satellite=None,
     )
     return lifecycle.approve_study(study=study, approved_by=director)
-
-
-StepResult = object
-STEPS: list[Callable[[], StepResult]] = []
 
 
 def load_demo() -> dict[str, object]:
