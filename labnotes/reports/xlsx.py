@@ -239,6 +239,21 @@ def render_xlsx(report: ReportInput, results: ReportResults) -> bytes:
     book.properties.creator = report.generated_by
     output = io.BytesIO()
     book.save(output)
+    return _with_fixed_zip_times(output.getvalue())
+
+
+def _with_fixed_zip_times(data: bytes) -> bytes:
+    """Rewrite the workbook's ZIP with a fixed entry time: openpyxl stamps the clock (2-s
+    resolution), so two builds of the same input differed when they straddled a second."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(data))
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
+        for info in source.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            target.writestr(fixed, source.read(info.filename))
     return output.getvalue()
 
 
