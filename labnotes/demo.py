@@ -45,7 +45,16 @@ def load_demo(planner_result: dict[str, object]) -> StudyRun | None:
         logger.warning("demo: %s is not an approved design with arms; no run loaded", study.code)
         return None
     with transaction.atomic(), audit_context(client=ClientKind.COMMAND, reason="demo data"):
-        return _build_run(study, users)
+        run = _build_run(study, users)
+        _record_history(run, users)
+        return run
+
+
+def _record_history(run: StudyRun, users: dict[str, Any]) -> None:
+    """The run's recorded history after randomization, one area at a time, in this order
+    (each area reads what the ones before it wrote)."""
+    # Each capture area adds its one call here, in this order:
+    # measurements, transcription, dosing, welfare and endpoints, samples and notebook, reports.
 
 
 def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:

@@ -1,0 +1,9 @@
+"""Schema changes of this step; operations are filled in as the models land."""
+
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("labnotes", "0005_grid_capture")]
+
+    operations: list[migrations.operations.base.Operation] = []
