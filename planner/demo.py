@@ -31,7 +31,7 @@ from planner.services import design, lifecycle, protocols, tenancy
 from planner.services import ethics as ethics_services
 from planner.services import studies as study_services
 
-DEMO_VERSION = 2
+DEMO_VERSION = 3
 DEMO_PASSWORD = "vivolog-demo"  # noqa: S105  (documented shared password of the demo data set)
 DEMO_LAB_SLUG = "demo"
 
@@ -43,6 +43,7 @@ DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("qa", "Quinn Assurance", Role.QA, "Quality assurance."),
     ("labadmin", "Alex Admin", Role.LAB_ADMIN, "Lab administrator (staff in the admin)."),
     ("viewer", "Vic Viewer", Role.VIEWER, "Reads only."),
+    ("vet", "Val Vet", Role.VETERINARIAN, "Veterinarian; may unblind one animal in an emergency"),
 )
 
 
@@ -182,6 +183,17 @@ DEMO_LIBRARY: dict[str, tuple[str, dict[str, Any]]] = {
         "tissue": "serum", "timing": "fixed_day", "study_day": 10, "volume_ul": 500,
         "processing": "Cardiac puncture; clot 30 min at room temperature, 2000 g 10 min, "
         "serum aliquots at -80 C",
+    }),
+    "Tumour at day 10 takedown, for flow": ("sample_collection", {
+        "tissue": "tumour", "timing": "fixed_day", "study_day": 10,
+        "processing": "Excise the tumour, weigh; mechanical and collagenase IV/DNase I "
+        "dissociation, 70 um strainer; single cells on ice for the Treg panel",
+        "label_fields": ["barcode", "study_code", "animal_tag", "tissue", "study_day"],
+    }),
+    "Spleen at day 10 takedown, for flow": ("sample_collection", {
+        "tissue": "spleen", "timing": "fixed_day", "study_day": 10,
+        "processing": "Mash through a 70 um strainer, red-cell lysis (ACK 2 min); single cells "
+        "on ice for the Treg panel",
     }),
     "Necropsy with lung metastasis count": ("necropsy", {
         "terminal_body_weight": True, "tumour_weights": True, "organ_weights": ["spleen"],
@@ -361,6 +373,9 @@ def ensure_ct26_design(
             ("implantation", "CT26 SC implantation, right flank"),
             *COMMON_PROCEDURES,
             ("sample_collection", "Serum at day 10 takedown"),
+            # The satellite's tumour and spleen go to the flow panel: each its own procedure.
+            ("sample_collection", "Tumour at day 10 takedown, for flow"),
+            ("sample_collection", "Spleen at day 10 takedown, for flow"),
             ("elisa", "IFN-gamma ELISA (DuoSet)"),
             ("flow_panel", "Treg panel CD45/CD3/CD4/CD8/CD25/Foxp3"),
         ),

@@ -8,27 +8,34 @@ back, so the page never reloads and works without JavaScript too (a normal POST 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+import json
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from planner import forms as f
 from planner.domain.errors import ParameterErrors
+from planner.domain.protocol_parameters import KIND_CHOICES, ProtocolKind, diff_parameters
 from planner.domain.sample_size import animals_per_arm, log_effect_from_ratio
 from planner.filters import EthicsProtocolFilterSet, ProtocolTemplateFilterSet
 from planner.models import Amendment, Role
+from planner.parameter_forms import add_row, build_form, default_parameters, parameters_from_post
 from planner.preview import default_sd_log, preview_study
 from planner.selectors import (
     arms_for_display,
     get_current_lab,
     list_amendments_for_user,
     list_arms_for_user,
+    list_closures_for_user,
     list_ethics_protocols_for_user,
+    list_holidays_for_user,
+    list_procedures_for_user,
     list_protocol_templates_for_user,
     list_protocol_versions_for_user,
     list_regimen_items_for_user,
@@ -76,11 +83,92 @@ def protocol_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     return render(request, "planner/protocol_list.html", {"filter": filterset})
 
 
+def _split_parameter_errors(error: ValidationError, form: Any) -> dict[str, list[str]]:
+    """A service's messages: those for ``form``'s own fields go onto it; the rest are keyed by
+    parameter path (``cell_line.rrid``) and returned for the parameter form."""
+    if not hasattr(error, "error_dict"):
+        for text in error.messages:
+            form.add_error(None, text)
+        return {}
+    rest: dict[str, list[str]] = {}
+    for field, texts in error.message_dict.items():
+        if field in form.fields and field != "__all__":
+            for text in texts:
+                form.add_error(field, text)
+        else:
+            rest[field] = list(texts)
+    return rest
+
+
+def _parameter_messages(kind: str, parameters: dict[str, Any]) -> dict[str, list[str]]:
+    """The domain's messages for ``parameters`` (empty when valid), without saving anything."""
+    try:
+        protocols.validated_parameters(kind, parameters)
+    except ValidationError as error:
+        return {field: list(texts) for field, texts in error.message_dict.items()}
+    return {}
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return (request.POST.get("mode") or request.GET.get("mode")) == "json"
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def protocol_create(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """A new protocol in two steps: choose the kind, then fill that kind's parameter form.
+
+    ``?mode=json`` keeps the JSON textarea for people who paste parameters."""
     lab = get_current_lab(request)
-    form = f.ProtocolTemplateForm(request.POST or None)
+    kind = request.POST.get("kind") or request.GET.get("kind") or ""
+    if kind not in ProtocolKind.__members__.values():
+        chooser = f.ProtocolKindForm(request.GET if "kind" in request.GET else None)
+        chooser.is_valid()
+        return render(request, "planner/protocol_kind.html", {"form": chooser})
+    if _wants_json(request):
+        return _protocol_create_json(request, kind)
+    details = f.ProtocolDetailsForm(request.POST or None, initial={"kind": kind})
+    parameters: dict[str, Any] = default_parameters(kind)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        parameters = parameters_from_post(kind, request.POST)
+        if request.POST.get("_add_row"):
+            add_row(parameters, request.POST["_add_row"])
+        elif not details.is_valid() or lab is None:
+            errors = _parameter_messages(kind, parameters)
+        else:
+            try:
+                version = protocols.create_template(
+                    lab=lab,
+                    name=details.cleaned_data["name"],
+                    kind=kind,
+                    description=details.cleaned_data["description"],
+                    parameters=parameters,
+                    created_by=request.user,
+                )
+            except ValidationError as error:
+                errors = _split_parameter_errors(error, details)
+            except PermissionDenied as error:
+                details.add_error(None, str(error))
+            else:
+                messages.success(request, f"{version} created as a draft.")
+                return redirect("protocol_detail", pk=version.template_id)
+    return render(
+        request,
+        "planner/protocol_form.html",
+        {
+            "form": details,
+            "parameter_form": build_form(kind, parameters, errors),
+            "kind": kind,
+            "kind_label": dict(KIND_CHOICES)[kind],
+            "creating": True,
+        },
+    )
+
+
+def _protocol_create_json(request: AuthenticatedHttpRequest, kind: str) -> HttpResponse:
+    lab = get_current_lab(request)
+    form = f.ProtocolTemplateForm(request.POST or None, initial={"kind": kind})
     if request.method == "POST" and form.is_valid() and lab is not None:
         try:
             version = protocols.create_template(
@@ -91,7 +179,17 @@ def protocol_create(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"{version} created as a draft.")
             return redirect("protocol_detail", pk=version.template_id)
-    return render(request, "planner/protocol_form.html", {"form": form, "creating": True})
+    return render(
+        request,
+        "planner/protocol_form.html",
+        {
+            "form": form,
+            "kind": kind,
+            "kind_label": dict(KIND_CHOICES)[kind],
+            "json_mode": True,
+            "creating": True,
+        },
+    )
 
 
 @login_required
@@ -116,38 +214,97 @@ def protocol_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def protocol_version_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Edit a draft with its kind's parameter form (``?mode=json``: as JSON).
+
+    A save based on an older copy of the draft is refused with 409 and the other writer's
+    values shown beside the submitted ones."""
     version = get_object_or_404(list_protocol_versions_for_user(request.user), pk=pk)
-    form = f.ProtocolDraftForm(
-        request.POST or None,
-        initial={
-            "parameters": version.parameters,
-            "change_note": version.change_note,
-            "row_version": version.row_version,
-        },
-    )
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            protocols.update_draft(
-                version=version,
-                parameters=data["parameters"],
-                change_note=data["change_note"],
-                changed_by=request.user,
-                expected_version=data["row_version"],
-                reason=data["reason"],
-            )
-        except protocols.StaleVersion:
-            form.add_error(None, "Someone saved this draft after you opened it; reload it.")
-        except (ValidationError, PermissionDenied) as error:
-            _errors_to_form(form, error)
+    kind = version.template.kind
+    json_mode = _wants_json(request)
+    initial = {
+        "parameters": version.parameters,
+        "change_note": version.change_note,
+        "row_version": version.row_version,
+    }
+    form: f.ProtocolDraftForm | f.ProtocolDraftNoteForm
+    if json_mode:
+        form = f.ProtocolDraftForm(request.POST or None, initial=initial)
+    else:
+        form = f.ProtocolDraftNoteForm(request.POST or None, initial=initial)
+    parameters: dict[str, Any] = dict(version.parameters)
+    errors: dict[str, list[str]] = {}
+    conflict: list[Any] | None = None
+    status = 200
+    if request.method == "POST":
+        if not json_mode:
+            parameters = parameters_from_post(kind, request.POST)
+        if not json_mode and request.POST.get("_add_row"):
+            add_row(parameters, request.POST["_add_row"])
+        elif not form.is_valid():
+            errors = {} if json_mode else _parameter_messages(kind, parameters)
         else:
-            messages.success(request, f"{version} saved.")
-            return redirect("protocol_detail", pk=version.template_id)
+            data = form.cleaned_data
+            submitted = data["parameters"] if json_mode else parameters
+            try:
+                protocols.update_draft(
+                    version=version,
+                    parameters=submitted,
+                    change_note=data["change_note"],
+                    changed_by=request.user,
+                    expected_version=data["row_version"],
+                    reason=data["reason"],
+                )
+            except protocols.StaleVersion as stale:
+                status = 409
+                conflict = _draft_conflict(kind, stale.current, submitted, data["change_note"])
+                form.add_error(
+                    None,
+                    "Someone else saved this draft after you opened it. Their values are "
+                    "shown beside yours; review them and save again.",
+                )
+                form.data = cast(QueryDict, form.data).copy()
+                form.data["row_version"] = str(stale.current.row_version)
+            except ValidationError as error:
+                errors = _split_parameter_errors(error, form)
+            except PermissionDenied as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"{version} saved.")
+                return redirect("protocol_detail", pk=version.template_id)
     return render(
         request,
         "planner/protocol_form.html",
-        {"form": form, "version": version, "template": version.template, "creating": False},
+        {
+            "form": form,
+            "version": version,
+            "template": version.template,
+            "kind": kind,
+            "kind_label": version.template.get_kind_display(),
+            "json_mode": json_mode,
+            "parameter_form": None if json_mode else build_form(kind, parameters, errors),
+            "parameters_json": json.dumps(version.parameters, indent=2, ensure_ascii=False),
+            "conflict": conflict,
+            "creating": False,
+        },
+        status=status,
     )
+
+
+def _draft_conflict(
+    kind: str, current: Any, submitted: dict[str, Any], change_note: str
+) -> list[tuple[str, object, object]]:
+    """(parameter, their saved value, your value) for every value that differs."""
+    try:
+        mine = protocols.validated_parameters(kind, submitted)
+    except ValidationError:
+        mine = submitted
+    rows = [
+        (change.field, change.old, change.new)
+        for change in diff_parameters(current.parameters, mine)
+    ]
+    if change_note != current.change_note:
+        rows.append(("change note", current.change_note, change_note))
+    return rows
 
 
 @login_required
@@ -247,7 +404,14 @@ def ethics_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Ethics protocol {protocol.number} recorded.")
             return redirect("ethics_list")
-    return render(request, "planner/ethics_list.html", {"filter": filterset, "form": form})
+    can_edit = lab is not None and bool(
+        roles_in_lab(request.user, lab) & set(ethics_services.ETHICS_EDITORS)
+    )
+    return render(
+        request,
+        "planner/ethics_list.html",
+        {"filter": filterset, "form": form, "can_edit": can_edit},
+    )
 
 
 @login_required
@@ -298,6 +462,9 @@ def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             "closure_form": closure,
             "holidays": lab.holidays.all(),
             "closures": lab.closures.all(),
+            "can_edit": bool(
+                roles_in_lab(request.user, lab) & set(calendar_services.CALENDAR_EDITORS)
+            ),
         },
     )
 
@@ -547,14 +714,24 @@ def study_preview(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def study_amendments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
-    form = f.AmendmentForm(request.POST or None)
+    sees = user_sees_allocation(request.user, study)
+    form = f.AmendmentForm(request.POST or None, study=study, sees_allocation=sees)
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
         try:
             amendment = amendment_services.propose_amendment(
-                study=study, proposed_by=request.user, **form.cleaned_data
+                study=study,
+                proposed_by=request.user,
+                reason=data["reason"],
+                effective_date=data["effective_date"],
+                scope=data["scope"],
+                ethics_amendment_reference=data["ethics_amendment_reference"],
+                changes=form.amendment_changes(),
             )
-        except (ValidationError, PermissionDenied) as error:
-            _errors_to_form(form, error)
+        except ValidationError as error:
+            _amendment_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
         else:
             messages.success(request, f"Amendment {amendment.number} proposed.")
             return redirect("study_amendments", pk=pk)
@@ -569,6 +746,22 @@ def study_amendments(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
             "is_director": Role.STUDY_DIRECTOR in roles_in_lab(request.user, study.lab),
         },
     )
+
+
+def _amendment_errors(form: f.AmendmentForm, error: ValidationError) -> None:
+    """Messages keyed ``changes.arms[0]`` go beside the field that produced the entry."""
+    if not hasattr(error, "error_dict"):
+        _errors_to_form(form, error)
+        return
+    for key, texts in error.message_dict.items():
+        field = key if key in form.fields else form.field_for_error(key)
+        for text in texts:
+            if field is not None:
+                form.add_error(field, text)
+            elif key == "__all__":
+                form.add_error(None, text)
+            else:
+                form.add_error(None, f"{key}: {text}")
 
 
 @login_required
@@ -617,3 +810,273 @@ def sample_size(request: AuthenticatedHttpRequest) -> HttpResponse:
         "planner/sample_size.html",
         {"form": form, "result": result, "sd_source": default[1] if default else None},
     )
+
+
+# -- editing existing design parts (row-versioned: a stale save gets 409) ---------------------
+
+
+def _stale_form(form: Any, current: Any) -> None:
+    """Refuse a stale save on ``form``: message, and the current version for the next save."""
+    form.add_error(
+        None,
+        "Someone else saved this after you opened it. Their values are shown beside yours; "
+        "review them and save again.",
+    )
+    form.data = cast(QueryDict, form.data).copy()
+    form.data["row_version"] = str(current.row_version)
+
+
+def _part_page(
+    request: HttpRequest,
+    *,
+    form: Any,
+    title: str,
+    study: Any,
+    conflict: list[tuple[str, object]] | None = None,
+    status: int = 200,
+    submit: str = "Save",
+    cancel_url: str,
+    crumbs: list[tuple[str, str]] | None = None,
+) -> HttpResponse:
+    return render(
+        request,
+        "planner/design_part_form.html",
+        {
+            "form": form,
+            "title": title,
+            "study": study,
+            "is_draft": study is None or study.status == "draft",
+            "conflict": conflict,
+            "submit": submit,
+            "cancel_url": cancel_url,
+            "crumbs": crumbs or [],
+        },
+        status=status,
+    )
+
+
+def _arm_values(arm: Any) -> list[tuple[str, object]]:
+    return [
+        ("Arm label", arm.label),
+        ("Planned n", arm.planned_n),
+        ("Control arm", "yes" if arm.is_control else "no"),
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def arm_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Change a draft's arm (label, planned n, control flag) with a reason."""
+    arm = get_object_or_404(list_arms_for_user(request.user), pk=pk)
+    study = arm.study
+    initial = {
+        "label": arm.label,
+        "planned_n": arm.planned_n,
+        "is_control": arm.is_control,
+        "row_version": arm.row_version,
+    }
+    form = f.ArmEditForm(request.POST or None, initial=initial)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            design.update_arm(
+                arm=arm,
+                changed_by=request.user,
+                expected_version=data.pop("row_version"),
+                reason=data.pop("reason"),
+                **data,
+            )
+        except study_services.StaleWrite as stale:
+            status, conflict = 409, _arm_values(stale.current)
+            _stale_form(form, stale.current)
+        except (ValidationError, PermissionDenied) as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"Arm {data['label']} saved.")
+            return redirect("study_detail", pk=study.pk)
+    return _part_page(
+        request,
+        form=form,
+        title=f"Edit arm {arm.label}",
+        study=study,
+        conflict=conflict,
+        status=status,
+        submit="Save arm",
+        cancel_url=reverse("study_detail", args=[study.pk]),
+        crumbs=[(reverse("study_detail", args=[study.pk]), study.code)],
+    )
+
+
+def _item_values(item: Any) -> list[tuple[str, object]]:
+    return [
+        ("Dosing protocol", item.protocol_version),
+        ("Agent", item.agent),
+        ("Dose", f"{item.dose.normalize()} ({item.dose_basis})"),
+        ("Schedule", item.schedule),
+        ("Matching vehicle injection", "yes" if item.is_vehicle else "no"),
+        ("Permitted window (± days)", item.window_days),
+        ("On a non-working day", item.get_non_working_day_rule_display()),
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def regimen_item_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Change a draft's regimen item, checked against its dosing protocol like a new one."""
+    item = get_object_or_404(list_regimen_items_for_user(request.user), pk=pk)
+    arm = item.arm
+    study = arm.study
+    initial = {
+        "protocol_version": item.protocol_version_id,
+        "agent": item.agent,
+        "dose": item.dose.normalize(),
+        "schedule": item.schedule,
+        "is_vehicle": item.is_vehicle,
+        "window_days": item.window_days,
+        "non_working_day_rule": item.non_working_day_rule,
+        "row_version": item.row_version,
+    }
+    form = f.RegimenItemEditForm(request.POST or None, initial=initial, lab=study.lab)
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            design.update_regimen_item(
+                item=item,
+                changed_by=request.user,
+                expected_version=data.pop("row_version"),
+                reason=data.pop("reason"),
+                **data,
+            )
+        except study_services.StaleWrite as stale:
+            status, conflict = 409, _item_values(stale.current)
+            _stale_form(form, stale.current)
+        except (ValidationError, PermissionDenied) as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"{data['agent']} in {arm.label} saved.")
+            return redirect("study_detail", pk=study.pk)
+    return _part_page(
+        request,
+        form=form,
+        title=f"Edit {item.agent} in {arm.label}",
+        study=study,
+        conflict=conflict,
+        status=status,
+        submit="Save regimen item",
+        cancel_url=reverse("study_detail", args=[study.pk]),
+        crumbs=[(reverse("study_detail", args=[study.pk]), study.code)],
+    )
+
+
+@login_required
+@require_POST
+def procedure_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    procedure = get_object_or_404(list_procedures_for_user(request.user), pk=pk)
+    try:
+        design.remove_procedure(
+            procedure=procedure,
+            removed_by=request.user,
+            reason=request.POST.get("reason") or f"{procedure.get_role_display()} removed",
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return _design_response(request, procedure.study)
+
+
+def _ethics_values(protocol: Any) -> list[tuple[str, object]]:
+    limits = protocol.endpoint_limits or {}
+    return [
+        ("Title", protocol.title),
+        ("Approved on", protocol.approved_on),
+        ("Expires on", protocol.expires_on),
+        ("Maximum tumour volume (mm³)", limits.get("max_volume_mm3")),
+        ("Maximum tumour diameter (mm)", limits.get("max_diameter_mm")),
+        ("Maximum weight loss (%)", limits.get("max_weight_loss_percent")),
+        ("Ulceration score limit", limits.get("ulceration_score_limit")),
+        ("Animals approved", "; ".join(str(a) for a in protocol.approvals.all()) or "—"),
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def ethics_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Change a recorded ethics protocol (dates, title, limits, animal numbers) with a reason."""
+    protocol = get_object_or_404(list_ethics_protocols_for_user(request.user), pk=pk)
+    form = (
+        f.EthicsProtocolEditForm(request.POST)
+        if request.method == "POST"
+        else f.EthicsProtocolEditForm.for_protocol(protocol)
+    )
+    conflict = None
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            ethics_services.update_ethics_protocol(
+                protocol=protocol,
+                changed_by=request.user,
+                expected_version=data["row_version"],
+                reason=data["reason"],
+                title=data["title"],
+                approved_on=data["approved_on"],
+                expires_on=data["expires_on"],
+                endpoint_limits=form.endpoint_limits(),
+                approvals=form.approval_rows(),
+            )
+        except study_services.StaleWrite as stale:
+            status, conflict = 409, _ethics_values(stale.current)
+            _stale_form(form, stale.current)
+        except (ValidationError, PermissionDenied) as error:
+            _errors_to_form(form, error)
+        else:
+            messages.success(request, f"Ethics protocol {protocol.number} saved.")
+            return redirect("ethics_list")
+    return _part_page(
+        request,
+        form=form,
+        title=f"Edit ethics protocol {protocol.number}",
+        study=None,
+        conflict=conflict,
+        status=status,
+        submit="Save ethics protocol",
+        cancel_url=reverse("ethics_list"),
+        crumbs=[(reverse("ethics_list"), "Ethics protocols")],
+    )
+
+
+@login_required
+@require_POST
+def holiday_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    holiday = get_object_or_404(list_holidays_for_user(request.user), pk=pk)
+    form = f.RemoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Give a reason for removing the holiday.")
+        calendar_services.remove_holiday(
+            holiday=holiday, removed_by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"Holiday {holiday.day:%Y-%m-%d} ({holiday.name}) removed.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("calendar_settings")
+
+
+@login_required
+@require_POST
+def closure_remove(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    closure = get_object_or_404(list_closures_for_user(request.user), pk=pk)
+    form = f.RemoveForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise ValidationError("Give a reason for removing the closure.")
+        calendar_services.remove_closure(
+            closure=closure, removed_by=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, f"Closure {closure} removed.")
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    return redirect("calendar_settings")

@@ -98,12 +98,50 @@ class ProtocolDraftForm(forms.Form):
     row_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
+class ProtocolKindForm(forms.Form):
+    """Step one of a new protocol: its kind decides which parameters the form asks for."""
+
+    kind = forms.ChoiceField(choices=KIND_CHOICES, label="Kind of protocol")
+
+
+class ProtocolDetailsForm(forms.Form):
+    """A new protocol's name and description; its parameters come from the per-kind form."""
+
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    kind = forms.ChoiceField(choices=KIND_CHOICES, widget=forms.HiddenInput)
+
+
+class ProtocolDraftNoteForm(forms.Form):
+    """A draft's change note and the reason for saving it; parameters are the per-kind form."""
+
+    change_note = forms.CharField(max_length=500, required=False)
+    reason = forms.CharField(max_length=500, help_text="Why you change this draft (audit trail).")
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class NameForm(forms.Form):
     name = forms.CharField(max_length=200, label="Name of the copy")
 
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=500, required=False, help_text="Kept in the audit trail.")
+
+
+ENDPOINT_LIMIT_FIELDS = (
+    "max_volume_mm3",
+    "max_diameter_mm",
+    "max_weight_loss_percent",
+    "ulceration_score_limit",
+)
+
+
+ENDPOINT_LABELS = {
+    "max_volume_mm3": "maximum tumour volume (mm³)",
+    "max_diameter_mm": "maximum tumour diameter (mm)",
+    "max_weight_loss_percent": "maximum weight loss (%)",
+    "ulceration_score_limit": "ulceration score limit (0 to 3)",
+}
 
 
 class EthicsProtocolForm(forms.Form):
@@ -134,15 +172,43 @@ class EthicsProtocolForm(forms.Form):
         return rows
 
     def endpoint_limits(self) -> dict[str, object]:
-        return {
-            name: self.cleaned_data[name]
-            for name in (
-                "max_volume_mm3",
-                "max_diameter_mm",
-                "max_weight_loss_percent",
-                "ulceration_score_limit",
-            )
-        }
+        return {name: self.cleaned_data[name] for name in ENDPOINT_LIMIT_FIELDS}
+
+
+class EthicsProtocolEditForm(EthicsProtocolForm):
+    """Changes to a recorded protocol (after a committee amendment); its number stays."""
+
+    reason = forms.CharField(
+        max_length=500, help_text="Why the record changes, e.g. the committee's amendment."
+    )
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        del self.fields["number"]
+
+    @classmethod
+    def for_protocol(cls, protocol: EthicsProtocol) -> EthicsProtocolEditForm:
+        limits = protocol.endpoint_limits or {}
+        approvals = "\n".join(
+            f"{a.strain}, {a.severity}, {a.approved_animals}" for a in protocol.approvals.all()
+        )
+        return cls(
+            initial={
+                "title": protocol.title,
+                "approved_on": protocol.approved_on,
+                "expires_on": protocol.expires_on,
+                **{name: limits.get(name) for name in ENDPOINT_LIMIT_FIELDS},
+                "approvals": approvals,
+                "row_version": protocol.row_version,
+            }
+        )
+
+
+class RemoveForm(forms.Form):
+    """Removing something recorded needs a reason (it stays in the audit trail)."""
+
+    reason = forms.CharField(max_length=500, label="Reason for removing")
 
 
 WEEKDAY_CHOICES = [
@@ -241,6 +307,15 @@ class ArmForm(forms.Form):
     is_control = forms.BooleanField(required=False, label="Control arm")
 
 
+class ArmEditForm(ArmForm):
+    """An arm's changes; carries the version the user opened (a stale save gets 409)."""
+
+    reason = forms.CharField(
+        max_length=500, help_text="Why you are changing this arm (kept in the audit trail)."
+    )
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
+
+
 class RegimenItemForm(forms.Form):
     protocol_version = forms.ModelChoiceField(
         queryset=ProtocolVersion.objects.none(), label="Dosing protocol"
@@ -265,6 +340,15 @@ class RegimenItemForm(forms.Form):
         self.fields["protocol_version"].queryset = ProtocolVersion.objects.filter(  # type: ignore[attr-defined]
             template__lab=lab, template__kind="dosing"
         ).select_related("template")
+
+
+class RegimenItemEditForm(RegimenItemForm):
+    """A regimen item's changes, checked like a new item against its dosing protocol."""
+
+    reason = forms.CharField(
+        max_length=500, help_text="Why you are changing this item (kept in the audit trail)."
+    )
+    row_version = forms.IntegerField(widget=forms.HiddenInput)
 
 
 class ProcedureForm(forms.Form):
@@ -320,9 +404,111 @@ class AmendmentForm(forms.Form):
         help_text="Required when endpoints, animal numbers or procedures change.",
     )
     changes = JSONTextField(
-        help_text='e.g. <code>{"arms": [{"code": "B", "planned_n": 12}]}</code> or '
-        '<code>{"regimen_items": [{"id": 5, "schedule": "8,11,14"}]}</code>.'
+        required=False,
+        label="Changes as JSON (advanced)",
+        help_text="Used instead of the fields above when given, e.g. "
+        '<code>{"arms": [{"code": "B", "planned_n": 12}]}</code>.',
     )
+
+    def __init__(
+        self, *args: Any, study: Study | None = None, sees_allocation: bool = False, **kwargs: Any
+    ) -> None:
+        """One optional field per thing an amendment can change (blank: unchanged); arms and
+        regimen items only for members who see the allocation."""
+        super().__init__(*args, **kwargs)
+        changes_field = self.fields.pop("changes")
+        self._targets: list[tuple[str, str]] = []  # (service message key, field)
+        # field → (group of ``changes``, the entry's key, the attribute it sets)
+        self._entries: dict[str, tuple[str, str | int, str]] = {}
+        self._current_limits = dict(study.humane_endpoints or {}) if study is not None else {}
+        if study is not None:
+            for name in ENDPOINT_LIMIT_FIELDS:
+                current = (study.humane_endpoints or {}).get(name)
+                self.fields[f"endpoint_{name}"] = forms.FloatField(
+                    required=False,
+                    label=f"New {ENDPOINT_LABELS[name]}",
+                    help_text=f"Now {current if current is not None else 'the ethics limit'}.",
+                )
+            if sees_allocation:
+                for arm in study.arms.all():
+                    self._entries[f"arm_{arm.code}_planned_n"] = ("arms", arm.code, "planned_n")
+                    self.fields[f"arm_{arm.code}_planned_n"] = forms.IntegerField(
+                        required=False,
+                        min_value=1,
+                        label=f"New planned n of {arm.label}",
+                        help_text=f"Now {arm.planned_n}.",
+                    )
+                for arm in study.arms.prefetch_related("regimen_items"):
+                    for item in arm.regimen_items.all():
+                        where = f"{item.agent} in {arm.label}"
+                        for attribute in ("schedule", "dose"):
+                            self._entries[f"item_{item.pk}_{attribute}"] = (
+                                "regimen_items",
+                                item.pk,
+                                attribute,
+                            )
+                        self.fields[f"item_{item.pk}_schedule"] = forms.CharField(
+                            required=False,
+                            max_length=200,
+                            label=f"New schedule of {where}",
+                            help_text=f"Now {item.schedule}.",
+                        )
+                        self.fields[f"item_{item.pk}_dose"] = forms.DecimalField(
+                            required=False,
+                            min_value=0,
+                            label=f"New dose of {where}",
+                            help_text=f"Now {item.dose.normalize()} ({item.dose_basis}).",
+                        )
+            for procedure in study.procedures.select_related("protocol_version__template"):
+                self._entries[f"procedure_{procedure.pk}_schedule"] = (
+                    "procedures",
+                    procedure.pk,
+                    "schedule",
+                )
+                self.fields[f"procedure_{procedure.pk}_schedule"] = forms.CharField(
+                    required=False,
+                    max_length=200,
+                    label=f"New schedule of {procedure.get_role_display().lower()} "
+                    f"({procedure.protocol_version})",
+                    help_text=f"Now {procedure.schedule or 'the protocol schedule'}.",
+                )
+        self.fields["changes"] = changes_field
+
+    def amendment_changes(self) -> dict[str, Any]:
+        """The ``changes`` for the service: the JSON when given, else the filled fields."""
+        data = self.cleaned_data
+        if data.get("changes"):
+            return dict(data["changes"])
+        changes: dict[str, Any] = {}
+        self._targets = []
+        limits = {
+            name: data[f"endpoint_{name}"]
+            for name in ENDPOINT_LIMIT_FIELDS
+            if data.get(f"endpoint_{name}") is not None
+        }
+        if limits:
+            # The limits not filled in stay as they are (not the science defaults).
+            changes["humane_endpoints"] = {**self._current_limits, **limits}
+            for name in limits:
+                self._targets.append((f"changes.humane_endpoints.{name}", f"endpoint_{name}"))
+        for field, (group, key, attribute) in self._entries.items():
+            value = data.get(field)
+            if value in (None, ""):
+                continue
+            entries = changes.setdefault(group, [])
+            name = "code" if group == "arms" else "id"
+            entry = next((e for e in entries if e[name] == key), None)
+            if entry is None:
+                entry = {name: key}
+                entries.append(entry)
+            entry[attribute] = value if attribute == "planned_n" else str(value)
+            where = f"changes.{group}[{entries.index(entry)}]"
+            self._targets += [(f"{where}.{attribute}", field), (where, field)]
+        return changes
+
+    def field_for_error(self, key: str) -> str | None:
+        """The input a service message keyed ``changes.…`` belongs to, if any."""
+        return next((field for target, field in self._targets if target == key), None)
 
 
 class SampleSizeForm(forms.Form):

@@ -103,16 +103,9 @@ def _register_design_scopes() -> None:
             protocol__in=selectors.list_ethics_protocols_for_user(user)
         ),
     )
-    register_scope(
-        Holiday, lambda user: Holiday.objects.filter(lab__in=selectors.list_labs_for_user(user))
-    )
-    register_scope(
-        Closure, lambda user: Closure.objects.filter(lab__in=selectors.list_labs_for_user(user))
-    )
-    register_scope(
-        StudyProcedure,
-        lambda user: StudyProcedure.objects.filter(study__in=selectors.list_studies_for_user(user)),
-    )
+    register_scope(Holiday, selectors.list_holidays_for_user)
+    register_scope(Closure, selectors.list_closures_for_user)
+    register_scope(StudyProcedure, selectors.list_procedures_for_user)
     register_scope(Arm, selectors.list_arms_for_user)
     register_scope(RegimenItem, selectors.list_regimen_items_for_user)
     register_scope(

@@ -16,7 +16,9 @@ from django.http import HttpRequest
 from planner.models import (
     Amendment,
     Arm,
+    Closure,
     EthicsProtocol,
+    Holiday,
     Lab,
     Membership,
     OutboundMessage,
@@ -26,6 +28,7 @@ from planner.models import (
     Role,
     Study,
     StudyMember,
+    StudyProcedure,
 )
 
 UserLike = User | AnonymousUser
@@ -159,3 +162,17 @@ def arms_for_display(user: UserLike, study: Study) -> QuerySet[Arm]:
     return (
         arms.order_by("order", "pk") if user_sees_allocation(user, study) else arms.order_by("code")
     )
+
+
+def list_procedures_for_user(user: UserLike) -> QuerySet[StudyProcedure]:
+    return StudyProcedure.objects.filter(study__in=list_studies_for_user(user)).select_related(
+        "study", "study__lab", "protocol_version__template"
+    )
+
+
+def list_holidays_for_user(user: UserLike) -> QuerySet[Holiday]:
+    return Holiday.objects.filter(lab__in=list_labs_for_user(user)).select_related("lab")
+
+
+def list_closures_for_user(user: UserLike) -> QuerySet[Closure]:
+    return Closure.objects.filter(lab__in=list_labs_for_user(user)).select_related("lab")

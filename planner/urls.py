@@ -28,6 +28,12 @@ urlpatterns = [
         name="amendment_decide",
     ),
     path("arms/<int:pk>/remove/", design_pages.arm_remove, name="arm_remove"),
+    path("arms/<int:pk>/edit/", design_pages.arm_edit, name="arm_edit"),
+    path("regimen-items/<int:pk>/edit/", design_pages.regimen_item_edit, name="regimen_item_edit"),
+    path("procedures/<int:pk>/remove/", design_pages.procedure_remove, name="procedure_remove"),
+    path("ethics/<int:pk>/edit/", design_pages.ethics_edit, name="ethics_edit"),
+    path("calendar/holidays/<int:pk>/remove/", design_pages.holiday_remove, name="holiday_remove"),
+    path("calendar/closures/<int:pk>/remove/", design_pages.closure_remove, name="closure_remove"),
     path("arms/<int:pk>/regimen/", design_pages.arm_add_regimen_item, name="arm_add_regimen_item"),
     path("arms/<int:pk>/satellites/", design_pages.arm_add_satellite, name="arm_add_satellite"),
     path(

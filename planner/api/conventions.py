@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import pghistory
 from django.contrib.auth.models import User
@@ -31,6 +31,7 @@ from planner.api.problems import (
     IdempotencyMismatch,
     PreconditionFailed,
     PreconditionRequired,
+    problem_response,
 )
 from planner.audit import ClientKind
 from planner.audit.history import HistoryEntrySerializer, history_for
@@ -86,6 +87,51 @@ IF_MATCH_HEADER = OpenApiParameter(
     required=True,
     description="The ETag from your last GET of this record. Required on PUT and PATCH.",
 )
+
+
+class StaleRecord(Protocol):
+    """What a service's stale-write exception carries: the row as it now is."""
+
+    current: Model
+
+
+def versioned_update(
+    request: Request,
+    instance: Model,
+    *,
+    serializer_class: type[serializers.Serializer[Any]],
+    service: Callable[..., Model],
+    render: Callable[[Model], Any],
+    stale: tuple[type[Exception], ...] = (),
+    partial: bool = True,
+    drop: tuple[str, ...] = (),
+    context: dict[str, Any] | None = None,
+    **service_kwargs: Any,
+) -> Response:
+    """The PUT/PATCH of a row-versioned record, one way for every resource.
+
+    ``If-Match`` gives the version the writer saw (428 without it, 412 when stale); the
+    ``serializer_class`` validates the body; its ``reason`` and the other fields go to
+    ``service(expected_version=…, reason=…, **service_kwargs, **fields)`` (``drop`` names fields
+    the body may carry but the service does not take). A service exception in ``stale`` (a
+    write that lost the race after the ETag check) answers 412 with the current ETag; the
+    response is ``render(updated)`` with the new ETag.
+    """
+    expected = expected_version_from_if_match(request, instance)
+    serializer = serializer_class(data=request.data, partial=partial, context=context or {})
+    serializer.is_valid(raise_exception=True)
+    changes = dict(serializer.validated_data)
+    for name in drop:
+        changes.pop(name, None)
+    reason = changes.pop("reason", None)
+    try:
+        updated = service(expected_version=expected, reason=reason, **service_kwargs, **changes)
+    except stale as error:
+        current = cast(StaleRecord, error).current
+        return problem_response(
+            412, "Precondition failed", str(error), headers={"ETag": etag_for(current)}
+        )
+    return Response(render(updated), headers={"ETag": etag_for(updated)})
 
 
 class VivologViewSetMixin:

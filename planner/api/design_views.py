@@ -25,6 +25,7 @@ from planner.api.conventions import (
     etag_for,
     expected_version_from_if_match,
     request_user,
+    versioned_update,
 )
 from planner.api.problems import problem_response
 from planner.api.serializers import (
@@ -37,6 +38,7 @@ from planner.api.serializers import (
     ProtocolTemplateUpdateSerializer,
     ProtocolVersionSerializer,
     RegimenItemSerializer,
+    RegimenItemUpdateSerializer,
     StudyDesignSerializer,
     StudyDesignUpdateSerializer,
     TransitionSerializer,
@@ -126,18 +128,15 @@ class ProtocolTemplateViewSet(
     @extend_schema(request=ProtocolTemplateUpdateSerializer, parameters=[IF_MATCH_HEADER])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         template = self.get_object()
-        expected = expected_version_from_if_match(request, template)
-        serializer = ProtocolTemplateUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        updated = protocols.update_template(
+        return versioned_update(
+            request,
+            template,
+            serializer_class=ProtocolTemplateUpdateSerializer,
+            service=protocols.update_template,
+            render=lambda updated: self.get_serializer(updated).data,
             template=template,
             changed_by=request_user(request),
-            expected_version=expected,
-            reason=changes.pop("reason", None),
-            **changes,
         )
-        return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})
 
     @extend_schema(request=None, responses=ProtocolVersionSerializer)
     @action(detail=True, methods=["post"], url_path="new-version")
@@ -266,21 +265,18 @@ class EthicsProtocolViewSet(
     @extend_schema(parameters=[IF_MATCH_HEADER])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         protocol = self.get_object()
-        expected = expected_version_from_if_match(request, protocol)
-        serializer = self.get_serializer(protocol, data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        data.pop("lab", None)
-        data.pop("number", None)
-        reason = data.pop("reason", None)
-        updated = ethics_services.update_ethics_protocol(
+        return versioned_update(
+            request,
+            protocol,
+            serializer_class=EthicsProtocolSerializer,
+            service=ethics_services.update_ethics_protocol,
+            render=lambda updated: self.get_serializer(updated).data,
+            stale=(study_services.StaleWrite,),
+            drop=("lab", "number"),
+            context=self.get_serializer_context(),
             protocol=protocol,
             changed_by=request_user(request),
-            expected_version=expected,
-            reason=reason,
-            **data,
         )
-        return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})
 
 
 class StudyDesignViewSet(StudyViewSet):
@@ -297,24 +293,18 @@ class StudyDesignViewSet(StudyViewSet):
     @extend_schema(request=StudyDesignUpdateSerializer, parameters=[IF_MATCH_HEADER])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         study = self.get_object()
-        expected = expected_version_from_if_match(request, study)
-        serializer = StudyDesignUpdateSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        return versioned_update(
+            request,
+            study,
+            serializer_class=StudyDesignUpdateSerializer,
+            service=study_services.update_study,
+            render=lambda updated: self.get_serializer(updated).data,
+            stale=(study_services.StaleWrite,),
+            partial=kwargs.get("partial", False),
+            context=self.get_serializer_context(),
+            study=study,
+            changed_by=request_user(request),
         )
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        reason = changes.pop("reason", None)
-        try:
-            updated = study_services.update_study(
-                study=study,
-                changed_by=request_user(request),
-                expected_version=expected,
-                reason=reason,
-                **changes,
-            )
-        except study_services.StaleWrite as stale:
-            return _stale(stale)
-        return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})
 
     def _transition(self, request: Request, name: str) -> Response:
         study = self.get_object()
@@ -458,18 +448,16 @@ class ArmViewSet(
     @extend_schema(request=ArmUpdateSerializer, parameters=[IF_MATCH_HEADER])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         arm = self.get_object()
-        expected = expected_version_from_if_match(request, arm)
-        serializer = ArmUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        updated = design.update_arm(
+        return versioned_update(
+            request,
+            arm,
+            serializer_class=ArmUpdateSerializer,
+            service=design.update_arm,
+            render=lambda updated: self.get_serializer(updated).data,
+            stale=(study_services.StaleWrite,),
             arm=arm,
             changed_by=request_user(request),
-            expected_version=expected,
-            reason=changes.pop("reason", None),
-            **changes,
         )
-        return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         arm = self.get_object()
@@ -484,10 +472,12 @@ class RegimenItemViewSet(
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,  # type: ignore[type-arg]
 ):
-    """Regimen items: add (checked against the dosing protocol version) or remove."""
+    """Regimen items: add (checked against the dosing protocol version), change (``If-Match``
+    and a ``reason``) or remove."""
 
     serializer_class = RegimenItemSerializer
 
@@ -509,7 +499,26 @@ class RegimenItemViewSet(
         ):
             raise ValidationError({"protocol_version": "No such protocol version."})
         item = design.add_regimen_item(arm=arm, created_by=request_user(request), **data)
-        return Response(self.get_serializer(item).data, status=status.HTTP_201_CREATED)
+        return Response(
+            self.get_serializer(item).data,
+            status=status.HTTP_201_CREATED,
+            headers={"ETag": etag_for(item)},
+        )
+
+    @extend_schema(request=RegimenItemUpdateSerializer, parameters=[IF_MATCH_HEADER])
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        item = self.get_object()
+        return versioned_update(
+            request,
+            item,
+            serializer_class=RegimenItemUpdateSerializer,
+            service=design.update_regimen_item,
+            render=lambda updated: self.get_serializer(updated).data,
+            stale=(study_services.StaleWrite,),
+            context=self.get_serializer_context(),
+            item=item,
+            changed_by=request_user(request),
+        )
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         item = self.get_object()

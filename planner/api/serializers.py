@@ -213,8 +213,37 @@ class RegimenItemSerializer(serializers.ModelSerializer[RegimenItem]):
             "window_days",
             "non_working_day_rule",
             "order",
+            "row_version",
         ]
-        read_only_fields = ["id", "order"]
+        read_only_fields = ["id", "order", "row_version"]
+
+
+class RegimenItemUpdateSerializer(serializers.Serializer[RegimenItem]):
+    """A regimen item's changes; dose basis and route follow a new protocol version."""
+
+    protocol_version = serializers.PrimaryKeyRelatedField(
+        queryset=ProtocolVersion.objects.all(), required=False
+    )
+    agent = serializers.CharField(max_length=200, required=False)
+    dose = serializers.DecimalField(max_digits=12, decimal_places=4, min_value=0, required=False)
+    dose_basis = serializers.CharField(max_length=30, required=False)
+    route = serializers.CharField(max_length=4, required=False)
+    schedule = serializers.CharField(max_length=200, required=False)
+    is_vehicle = serializers.BooleanField(required=False)
+    window_days = serializers.IntegerField(min_value=0, required=False)
+    non_working_day_rule = serializers.CharField(max_length=10, required=False)
+    reason = ReasonField()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        # Only versions of the user's labs: another lab's id reads as "does not exist".
+        queryset = ProtocolVersion.objects.none()
+        if request is not None:
+            from planner.selectors import list_protocol_versions_for_user
+
+            queryset = list_protocol_versions_for_user(request.user)
+        self.fields["protocol_version"].queryset = queryset  # type: ignore[attr-defined]
 
 
 class SatelliteSerializer(serializers.ModelSerializer[SatelliteCohort]):

@@ -13,10 +13,9 @@ from planner.api.conventions import (
     IF_MATCH_HEADER,
     VivologViewSetMixin,
     etag_for,
-    expected_version_from_if_match,
     request_user,
+    versioned_update,
 )
-from planner.api.problems import problem_response
 from planner.api.serializers import (
     LabSerializer,
     OutboundMessageSerializer,
@@ -78,27 +77,17 @@ class StudyViewSet(
     @extend_schema(request=StudyUpdateSerializer, parameters=[IF_MATCH_HEADER])
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         study = self.get_object()
-        expected = expected_version_from_if_match(request, study)
-        serializer = StudyUpdateSerializer(data=request.data, partial=kwargs.get("partial", False))
-        serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        reason = changes.pop("reason", None)
-        try:
-            updated = study_services.update_study(
-                study=study,
-                changed_by=request_user(request),
-                expected_version=expected,
-                reason=reason,
-                **changes,
-            )
-        except study_services.StaleWrite as stale:
-            return problem_response(
-                412,
-                "Precondition failed",
-                str(stale),
-                headers={"ETag": etag_for(stale.current)},
-            )
-        return Response(self.get_serializer(updated).data, headers={"ETag": etag_for(updated)})
+        return versioned_update(
+            request,
+            study,
+            serializer_class=StudyUpdateSerializer,
+            service=study_services.update_study,
+            render=lambda updated: self.get_serializer(updated).data,
+            stale=(study_services.StaleWrite,),
+            partial=kwargs.get("partial", False),
+            study=study,
+            changed_by=request_user(request),
+        )
 
     @extend_schema(request=StudyUpdateSerializer, parameters=[IF_MATCH_HEADER])
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

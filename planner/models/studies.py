@@ -156,9 +156,20 @@ class StudyProcedure(models.Model):
     )
 
     class Meta:
-        ordering = ["study", "role"]
+        ordering = ["study", "role", "pk"]
         constraints = [
-            models.UniqueConstraint(fields=["study", "role"], name="study_procedure_one_per_role"),
+            # One protocol per role, except sampling: a design may collect serum, tumour and
+            # spleen by separate procedures (each its own protocol version).
+            models.UniqueConstraint(
+                fields=["study", "role"],
+                condition=~models.Q(role="sample_collection"),
+                name="study_procedure_one_per_role",
+            ),
+            models.UniqueConstraint(
+                fields=["study", "protocol_version"],
+                condition=models.Q(role="sample_collection"),
+                name="study_sample_collection_once_per_version",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -204,7 +215,7 @@ class SatelliteCohort(models.Model):
 
 
 @audit_trail()
-class RegimenItem(models.Model):
+class RegimenItem(VersionedModel):
     """One agent of an arm's regimen: dose, route, schedule and window."""
 
     arm = models.ForeignKey(Arm, on_delete=models.PROTECT, related_name="regimen_items")

@@ -71,6 +71,9 @@ class Role(models.TextChoices):
     STUDY_DIRECTOR = "study_director", "Study director"
     QA = "qa", "Quality assurance"
     LAB_ADMIN = "lab_admin", "Lab admin"
+    # Reads the planner (no design edits); labnotes grants its own rights, e.g. emergency
+    # unblinding of one animal.
+    VETERINARIAN = "veterinarian", "Veterinarian"
 
 
 @audit_trail()

@@ -8,6 +8,9 @@
                          "window_days": 1, "non_working_day_rule": "later"}],
      "procedures": [{"role": "caliper_measurement", "schedule": "Mon/Wed/Fri from day 5"}]}
 
+A procedure is named by its ``role`` or, where the design has several of that role (sample
+collection), by its ``id``.
+
 At proposal every entry is validated and the values it replaces are recorded beside the new
 ones (``"previous": {...}``), so the amendment states what changed even after it is applied.
 Changes to endpoints, animal numbers or procedures need the ethics committee's amendment
@@ -137,18 +140,19 @@ def _normalized_changes(study: Study, changes: Mapping[str, Any]) -> tuple[dict[
             key: str(getattr(item, key)) if key == "dose" else getattr(item, key) for key in new
         }
         result.setdefault("regimen_items", []).append({"id": item.pk, **new, "previous": previous})
-    procedures = {procedure.role: procedure for procedure in study.procedures.all()}
+    procedures = list(study.procedures.all())
     for index, entry in enumerate(changes.get("procedures") or []):
         where = f"changes.procedures[{index}]"
-        procedure = procedures.get(str(entry.get("role", "")))
+        procedure, problem = _procedure_for(procedures, entry)
         if procedure is None:
-            errors[where] = [f"The design has no '{entry.get('role')}' procedure."]
+            errors[where] = [problem]
             continue
         new = {key: entry[key] for key in PROCEDURE_FIELDS if key in entry}
         if "schedule" in new:
             new["schedule"] = _schedule(new["schedule"], f"{where}.schedule", errors)
         result.setdefault("procedures", []).append(
             {
+                "id": procedure.pk,
                 "role": procedure.role,
                 **new,
                 "previous": {key: getattr(procedure, key) for key in new},
@@ -160,6 +164,23 @@ def _normalized_changes(study: Study, changes: Mapping[str, Any]) -> tuple[dict[
     if errors:
         raise ValidationError(errors)
     return result, needs_ethics
+
+
+def _procedure_for(
+    procedures: list[StudyProcedure], entry: Mapping[str, Any]
+) -> tuple[StudyProcedure | None, str]:
+    """The procedure an amendment entry names: by ``id``, or by ``role`` where that is unique
+    (a design may have several sample-collection procedures)."""
+    if entry.get("id") is not None:
+        found = next((p for p in procedures if str(p.pk) == str(entry["id"])), None)
+        return found, f"{entry['id']!r} is not a procedure of this design."
+    role = str(entry.get("role", ""))
+    matching = [p for p in procedures if p.role == role]
+    if len(matching) > 1:
+        return None, (
+            f"The design has {len(matching)} '{role}' procedures; name the one to change by its id."
+        )
+    return (matching[0] if matching else None), f"The design has no '{role}' procedure."
 
 
 def propose_amendment(
@@ -246,10 +267,14 @@ def _apply(study: Study, changes: Mapping[str, Any], ethics_reference: str) -> N
         )
     for entry in changes.get("regimen_items", []):
         values = {key: entry[key] for key in REGIMEN_FIELDS if key in entry}
-        RegimenItem.objects.filter(arm__study=study, pk=entry["id"]).update(**values)
+        RegimenItem.objects.filter(arm__study=study, pk=entry["id"]).update(
+            row_version=F("row_version") + 1, **values
+        )
     for entry in changes.get("procedures", []):
         values = {key: entry[key] for key in PROCEDURE_FIELDS if key in entry}
-        StudyProcedure.objects.filter(study=study, role=entry["role"]).update(**values)
+        # Amendments proposed before procedures carried an id name the role (then unique).
+        target = {"pk": entry["id"]} if "id" in entry else {"role": entry["role"]}
+        StudyProcedure.objects.filter(study=study, **target).update(**values)
 
 
 def reject_amendment(*, amendment: Amendment, rejected_by: User, reason: str | None) -> Amendment:
@@ -276,10 +301,14 @@ def planned_changes(
 ) -> dict[str, OccurrenceChanges]:
     """For a run with day 0 ``day0``: each rescheduled item's occurrences that the amendment
     cancels or adds (only on or after its effective date), keyed ``regimen_item:<id>`` or
-    ``procedure:<role>``. The runs regenerate exactly these tasks."""
+    ``procedure:<id>`` (``procedure:<role>`` for amendments stored before procedures carried
+    an id). The runs regenerate exactly these tasks."""
     result: dict[str, OccurrenceChanges] = {}
     entries = [(f"regimen_item:{e['id']}", e) for e in amendment.changes.get("regimen_items", [])]
-    entries += [(f"procedure:{e['role']}", e) for e in amendment.changes.get("procedures", [])]
+    entries += [
+        (f"procedure:{e['id']}" if "id" in e else f"procedure:{e['role']}", e)
+        for e in amendment.changes.get("procedures", [])
+    ]
     for key, entry in entries:
         if "schedule" not in entry:
             continue

@@ -45,7 +45,7 @@ from planner.models import (
     StudyStatus,
 )
 from planner.services.permissions import EDITORS, require_role
-from planner.services.studies import EDITABLE_FIELDS, create_study
+from planner.services.studies import EDITABLE_FIELDS, StaleWrite, create_study
 
 ARM_CODE_ALPHABET = string.ascii_uppercase
 
@@ -117,20 +117,32 @@ def update_arm(
     reason: str | None,
     **changes: Any,
 ) -> Arm:
-    """Change an arm's label, planned n or control flag."""
+    """Change a draft's arm: label, planned n or control flag (a reason is required).
+
+    Refuses a stale write with :class:`~planner.services.studies.StaleWrite`
+    (``expected_version`` is the arm's ``row_version`` the writer read); the blinded code
+    never changes here.
+    """
     _require_draft(arm.study, changed_by, "edit study designs")
     unknown = set(changes) - {"label", "planned_n", "is_control"}
     if unknown:
         raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    if isinstance(changes.get("label"), str):
+        changes["label"] = changes["label"].strip()
     with transaction.atomic():
         current = Arm.objects.select_for_update().get(pk=arm.pk)
         if current.row_version != expected_version:
-            raise ValidationError(
-                "This arm was changed by someone else after you opened it; reload the page."
-            )
+            raise StaleWrite(current)
         real = {k: v for k, v in changes.items() if getattr(current, k) != v}
         if not real:
             return current
+        if (
+            "label" in real
+            and Arm.objects.filter(study_id=current.study_id, label=real["label"])
+            .exclude(pk=current.pk)
+            .exists()
+        ):
+            raise ValidationError({"label": f"The design already has an arm '{real['label']}'."})
         for name, value in real.items():
             setattr(current, name, value)
         current.full_clean()
@@ -353,6 +365,82 @@ def add_regimen_item(
     return item
 
 
+REGIMEN_ITEM_FIELDS = frozenset(
+    {
+        "protocol_version",
+        "agent",
+        "dose",
+        "dose_basis",
+        "route",
+        "schedule",
+        "is_vehicle",
+        "window_days",
+        "non_working_day_rule",
+    }
+)
+
+
+def update_regimen_item(
+    *,
+    item: RegimenItem,
+    changed_by: User,
+    expected_version: int,
+    reason: str | None,
+    **changes: Any,
+) -> RegimenItem:
+    """Change a draft's regimen item (a reason is required); checked like a new item.
+
+    The merged item (current values overlaid with ``changes``) must pass
+    :func:`check_regimen_item`. When ``protocol_version`` changes and no ``dose_basis`` or
+    ``route`` is given, they follow the new version. Refuses a stale write with
+    :class:`~planner.services.studies.StaleWrite`.
+    """
+    study = item.arm.study
+    _require_draft(study, changed_by, "edit study designs")
+    unknown = set(changes) - REGIMEN_ITEM_FIELDS
+    if unknown:
+        raise ValidationError({name: "This field cannot be changed here." for name in unknown})
+    with transaction.atomic():
+        current = RegimenItem.objects.select_for_update().get(pk=item.pk)
+        if current.row_version != expected_version:
+            raise StaleWrite(current)
+        version = changes.get("protocol_version", current.protocol_version)
+        if version.pk != current.protocol_version_id:
+            changes.setdefault("dose_basis", str(version.parameters.get("dose_basis", "")))
+            changes.setdefault("route", str(version.parameters.get("route", "")))
+        merged = {name: getattr(current, name) for name in REGIMEN_ITEM_FIELDS}
+        merged.update(changes)
+        if isinstance(merged["agent"], str):
+            merged["agent"] = merged["agent"].strip()
+        try:
+            merged["dose"] = Decimal(str(merged["dose"]))
+        except InvalidOperation:
+            raise ValidationError({"dose": "Give the dose as a number."}) from None
+        merged["schedule"] = check_regimen_item(
+            study=study,
+            protocol_version=version,
+            dose=merged["dose"],
+            dose_basis=str(merged["dose_basis"]),
+            route=str(merged["route"]),
+            schedule=str(merged["schedule"]),
+            is_vehicle=bool(merged["is_vehicle"]),
+            non_working_day_rule=str(merged["non_working_day_rule"]),
+        )
+        # Model instances compare by primary key, so a re-chosen version is no change.
+        real = {name: value for name, value in merged.items() if getattr(current, name) != value}
+        if not real:
+            return current
+        for name, value in real.items():
+            setattr(current, name, value)
+        current.full_clean()
+        with audited_change(reason=reason, required=True):
+            RegimenItem.objects.filter(pk=current.pk).update(
+                row_version=F("row_version") + 1, **real
+            )
+        current.refresh_from_db()
+    return current
+
+
 def remove_regimen_item(*, item: RegimenItem, removed_by: User, reason: str | None) -> None:
     _require_draft(item.arm.study, removed_by, "edit study designs")
     with transaction.atomic(), audited_change(reason=reason, required=True):
@@ -375,7 +463,10 @@ def set_procedure(
 ) -> StudyProcedure:
     """Use ``protocol_version`` for ``role`` in the whole study (replacing any earlier choice).
 
-    The schedule (for measurements, weights, observations) defaults to the protocol's own.
+    Sample collection is the exception: a design may collect several samples (serum, tumour,
+    spleen), each by its own protocol, so a sample-collection version is added beside the
+    others (setting the same version again changes its schedule). The schedule (for
+    measurements, weights, observations) defaults to the protocol's own.
     """
     _require_draft(study, changed_by, "edit study designs")
     if role not in ProcedureRole.values:
@@ -388,7 +479,10 @@ def set_procedure(
         except DomainError as error:
             raise ValidationError({"schedule": _sentence(error.message)}) from None
     with transaction.atomic():
-        existing = StudyProcedure.objects.select_for_update().filter(study=study, role=role).first()
+        existing_rows = StudyProcedure.objects.select_for_update().filter(study=study, role=role)
+        if role == ProcedureRole.SAMPLE_COLLECTION:
+            existing_rows = existing_rows.filter(protocol_version=protocol_version)
+        existing = existing_rows.first()
         if existing is None:
             with audited_change(reason=None, required=False):
                 procedure = StudyProcedure(

@@ -16,6 +16,7 @@ from planner.domain.errors import ParameterErrors
 from planner.domain.protocol_parameters import HumaneEndpoints
 from planner.models import EthicsApproval, EthicsProtocol, Lab, Role, Severity
 from planner.services.permissions import require_role
+from planner.services.studies import StaleWrite
 
 ETHICS_EDITORS = (Role.STUDY_DIRECTOR, Role.LAB_ADMIN)
 
@@ -120,7 +121,8 @@ def update_ethics_protocol(
 ) -> EthicsProtocol:
     """Change a protocol's dates, title or limits (e.g. after a committee amendment).
 
-    ``approvals`` (when given) replaces the animal numbers per strain and severity.
+    ``approvals`` (when given) replaces the animal numbers per strain and severity. Refuses a
+    stale write with :class:`~planner.services.studies.StaleWrite`.
     """
     require_role(changed_by, protocol.lab, ETHICS_EDITORS, action="change ethics protocols")
     allowed = {"title", "approved_on", "expires_on", "endpoint_limits"}
@@ -133,12 +135,14 @@ def update_ethics_protocol(
     with transaction.atomic():
         current = EthicsProtocol.objects.select_for_update().get(pk=protocol.pk)
         if current.row_version != expected_version:
-            raise ValidationError(
-                "This ethics protocol was changed by someone else after you opened it; reload it."
-            )
+            raise StaleWrite(current)
         real = {k: v for k, v in changes.items() if getattr(current, k) != v}
         for name, value in real.items():
             setattr(current, name, value)
+        if current.expires_on <= current.approved_on:
+            raise ValidationError(
+                {"expires_on": "The expiry date must be after the approval date."}
+            )
         current.full_clean()
         with audited_change(reason=reason, required=True):
             if real:

@@ -15,13 +15,18 @@ from django.db.models import F
 
 from planner.audit import audited_change
 from planner.models import EthicsProtocol, Lab, Study, StudyMember, StudyStatus
+from planner.models.base import VersionedModel
 from planner.services.permissions import EDITORS, require_role
 
 
 class StaleWrite(Exception):
-    """The record changed since the writer read it. Carries the current row for display."""
+    """The record changed since the writer read it. Carries the current row for display.
 
-    def __init__(self, current: Study) -> None:
+    Raised for every row-versioned design record (study, arm, regimen item, ethics protocol):
+    pages answer 409 with the other writer's values, the API 412 with the current ETag.
+    """
+
+    def __init__(self, current: VersionedModel) -> None:
         self.current = current
         super().__init__("This record was changed by someone else after you opened it.")
 

@@ -30,6 +30,14 @@ def test_demo_loads_approved_ct26_and_4t1_designs_and_reloads_without_duplicates
     assert members["director"] == (True, False)
     assert members["tech_measure"] == (False, False)
     assert members["tech_dose"] == (False, True)
+    sampling = ct26.procedures.filter(role="sample_collection")
+    assert sorted(p.protocol_version.parameters["tissue"] for p in sampling) == [
+        "serum",
+        "spleen",
+        "tumour",
+    ]
+    assert {p.protocol_version.parameters["study_day"] for p in sampling} == {10}
+    assert first["users"]["vet"].memberships.get().role == "veterinarian"
     necropsy = variant.procedures.get(role="necropsy").protocol_version.parameters
     assert necropsy["metastasis_count_organs"] == ["lung"]
     templates = ProtocolTemplate.objects.count()
