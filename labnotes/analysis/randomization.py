@@ -561,6 +561,195 @@ def _allocation(
 
 
 # --------------------------------------------------------------------------------------------
+# Whole cages
+
+
+@dataclass(frozen=True, eq=False)
+class CageAllocation:
+    """An allocation of whole cages: every animal of a cage in the cage's arm.
+
+    ``sizes_exact`` is False when the cage sizes did not allow the planned arm sizes: the
+    allocation then has the closest sizes found and ``message`` says why in words a scientist
+    can act on (move animals between cages, or change the plan).
+    """
+
+    allocation: Allocation
+    cage_arm: dict[str, int]
+    planned_sizes: tuple[int, ...]
+    sizes_exact: bool
+    plan_provably_impossible: bool
+    message: str
+
+
+def _reachable_sums(cage_sizes: Sequence[int]) -> set[int]:
+    """Every total that some subset of the cages adds up to (subset-sum, O(cages × animals))."""
+    reachable = {0}
+    for size in cage_sizes:
+        reachable |= {total + size for total in reachable}
+    return reachable
+
+
+def _greedy_cages(
+    sizes_in_order: IntArray, deficit: IntArray, rng: np.random.Generator
+) -> IntArray:
+    """Arms for cages taken in order: a random arm among those with room for the whole cage,
+    else (none has room) a random one among those with the most places left."""
+    left = deficit.copy()
+    arm_of = np.empty(len(sizes_in_order), dtype=np.int64)
+    for position, size in enumerate(sizes_in_order):
+        pool = np.flatnonzero(left >= size)
+        if not len(pool):
+            pool = np.flatnonzero(left == left.max())
+        arm = int(pool[rng.integers(len(pool))])
+        arm_of[position] = arm
+        left[arm] -= size
+    return arm_of
+
+
+def randomize_whole_cages(
+    cohort: Cohort,
+    n_arms: int,
+    rng: np.random.Generator,
+    *,
+    planned_sizes: Sequence[int] | None = None,
+    candidates: int = DEFAULT_CANDIDATES,
+    forced: dict[str, int] | None = None,
+    allocated: Cohort | None = None,
+    allocated_arm: Sequence[int] | None = None,
+) -> CageAllocation:
+    """Allocate cages, not animals: every animal of a cage goes to the same arm.
+
+    Candidates: the cages in a random order (larger cages first, order within a size drawn from
+    ``rng``) are placed greedily, each into a randomly chosen arm that still has room for the
+    whole cage (else the arm with the most places left). Among ``candidates`` such draws the
+    one whose arm sizes are closest to ``planned_sizes`` wins (sum of |size - planned|), ties
+    broken by the smallest largest SMD of the animals' covariates over arms (module docstring;
+    with whole cages that balances the cages' mean volumes weighted by their sizes) computed
+    over ``allocated`` (earlier batches, their arms fixed) and the new animals together. Then
+    pairwise cage swaps between arms that keep the sizes and lower the criterion are applied
+    while any helps (deterministic). ``forced`` maps cage labels to arms that are already
+    decided (cage-mates allocated in an earlier batch).
+
+    When no draw meets the plan exactly, the closest is returned with a message; the plan is
+    *provably* impossible when some planned size is not a sum of any subset of the free cages'
+    sizes (a necessary condition, checked exactly). ``candidates=1`` is simple cage
+    randomization (one random draw, no swap search).
+    """
+    if cohort.cage is None:
+        raise ValueError("whole-cage randomization needs every animal's cage")
+    provenance = _provenance(Method.BALANCE, rng)
+    sizes = np.array(group_sizes(len(cohort), n_arms, planned_sizes), dtype=np.int64)
+    if candidates < 1:
+        raise ValueError("at least one candidate is needed")
+    forced = dict(forced or {})
+    if any(not 0 <= arm < n_arms for arm in forced.values()):
+        raise ValueError("a forced cage names an arm that does not exist")
+    names = sorted(set(cohort.cage))
+    codes = np.array([names.index(c) for c in cohort.cage], dtype=np.int64)
+    cage_sizes = np.bincount(codes, minlength=len(names)).astype(np.int64)
+    fixed_cages = {names.index(c): arm for c, arm in forced.items() if c in names}
+    free = np.array([c for c in range(len(names)) if c not in fixed_cages], dtype=np.int64)
+    deficit = sizes.copy()
+    for cage, arm in fixed_cages.items():
+        deficit[arm] -= cage_sizes[cage]
+    combined = cohort
+    fixed_labels: IntArray | None = None
+    if allocated is not None and allocated_arm is not None and len(allocated):
+        fixed_labels = np.asarray(allocated_arm, dtype=np.int64)
+        combined = Cohort(
+            animals=allocated.animals + cohort.animals,
+            volume_mm3=np.concatenate([allocated.volume_mm3, cohort.volume_mm3]),
+            weight_g=None
+            if cohort.weight_g is None or allocated.weight_g is None
+            else np.concatenate([allocated.weight_g, cohort.weight_g]),
+        )
+
+    def labels_of(cage_arms: IntArray) -> IntArray:
+        arms = cage_arms[codes]
+        return arms if fixed_labels is None else np.concatenate([fixed_labels, arms])
+
+    def score(cage_arms: IntArray) -> tuple[int, float]:
+        got = np.bincount(cage_arms[codes], minlength=n_arms)
+        deviation = int(np.abs(got - sizes).sum())
+        return deviation, float(_criterion(labels_of(cage_arms)[None, :], combined, n_arms)[0])
+
+    best: IntArray | None = None
+    best_score = (2**62, math.inf)
+    for _ in range(candidates):
+        shuffled = free[rng.permutation(len(free))]
+        order = shuffled[np.argsort(-cage_sizes[shuffled], kind="stable")]
+        cage_arms = np.zeros(len(names), dtype=np.int64)
+        for cage, arm in fixed_cages.items():
+            cage_arms[cage] = arm
+        if len(order):
+            cage_arms[order] = _greedy_cages(cage_sizes[order], deficit, rng)
+        candidate_score = score(cage_arms)
+        if candidate_score < best_score:
+            best, best_score = cage_arms, candidate_score
+    assert best is not None
+    if candidates > 1:
+        best, best_score = _swap_cages(best, free, cage_sizes, score, best_score)
+    allocation = _allocation(cohort, best[codes], n_arms, provenance, candidates, best_score[1])
+    got = allocation.sizes()
+    exact = best_score[0] == 0
+    reachable = _reachable_sums(cage_sizes[free].tolist())
+    impossible = any(int(d) not in reachable for d in deficit)
+    if exact:
+        message = ""
+    else:
+        listed = ", ".join(str(int(size)) for size in sorted(cage_sizes[free], reverse=True))
+        planned_text = "/".join(str(int(x)) for x in sizes)
+        got_text = "/".join(str(x) for x in got)
+        reason = (
+            "cannot be split into"
+            if impossible
+            else f"were not split into (none of {candidates} draws found)"
+        )
+        message = (
+            f"Whole cages of {listed} animals {reason} arms of exactly {planned_text}; the "
+            f"closest allocation has {got_text}. Move animals between cages or change the "
+            "planned sizes to meet the plan."
+        )
+    return CageAllocation(
+        allocation=allocation,
+        cage_arm={names[c]: int(best[c]) for c in range(len(names))},
+        planned_sizes=tuple(int(x) for x in sizes),
+        sizes_exact=exact,
+        plan_provably_impossible=not exact and impossible,
+        message=message,
+    )
+
+
+def _swap_cages(
+    cage_arms: IntArray,
+    free: IntArray,
+    cage_sizes: IntArray,
+    score: Any,
+    current: tuple[int, float],
+    max_rounds: int = DEFAULT_REFINE_ROUNDS,
+) -> tuple[IntArray, tuple[int, float]]:
+    """Greedy: apply the best swap of two free cages of equal size in different arms (sizes
+    unchanged) while it lowers the criterion; deterministic."""
+    arms = cage_arms.copy()
+    for _ in range(max_rounds):
+        best_trial: IntArray | None = None
+        best_value = current
+        for position, first in enumerate(free):
+            for second in free[position + 1 :]:
+                if arms[first] == arms[second] or cage_sizes[first] != cage_sizes[second]:
+                    continue
+                trial = arms.copy()
+                trial[first], trial[second] = arms[second], arms[first]
+                value = score(trial)
+                if value < best_value and best_value[1] - value[1] > 1e-12:
+                    best_trial, best_value = trial, value
+        if best_trial is None:
+            break
+        arms, current = best_trial, best_value
+    return arms, current
+
+
+# --------------------------------------------------------------------------------------------
 # Balance table
 
 

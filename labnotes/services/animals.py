@@ -630,22 +630,8 @@ def record_implantation(
     if implanted_on > lab_today(lab):
         raise ValidationError({"implanted_on": "The implantation date lies in the future."})
     protocol_version, parameters = _implantation_parameters(animal.run)
-    problems: list[str] = []
     viability = Decimal(str(viability_percent)) if viability_percent is not None else None
-    if parameters is not None:
-        if viability is not None and viability < Decimal(str(parameters.viability_min_percent)):
-            problems.append(
-                f"viability {viability} % is below the protocol's minimum of "
-                f"{parameters.viability_min_percent:g} %"
-            )
-        if (
-            passage is not None
-            and parameters.passage_limit is not None
-            and passage > parameters.passage_limit
-        ):
-            problems.append(
-                f"passage {passage} is above the protocol's limit of {parameters.passage_limit}"
-            )
+    problems = implantation_deviations(parameters, viability_percent=viability, passage=passage)
     if problems and not deviations.strip():
         raise ValidationError({"deviations": "; ".join(problems) + ": describe the deviation."})
     with transaction.atomic(), audited_change(reason=None, required=False):
@@ -666,6 +652,114 @@ def record_implantation(
         implantation.full_clean()
         implantation.save()
     return implantation
+
+
+def implantation_protocol(run: StudyRun) -> ImplantationParameters | None:
+    """The design's implantation protocol parameters (None without a valid one)."""
+    return _implantation_parameters(run)[1]
+
+
+def implantation_deviations(
+    parameters: ImplantationParameters | None,
+    *,
+    viability_percent: Decimal | float | None,
+    passage: int | None,
+) -> list[str]:
+    """What departs from the implantation protocol, as phrases (empty: per protocol)."""
+    if parameters is None:
+        return []
+    found: list[str] = []
+    if viability_percent is not None and Decimal(str(viability_percent)) < Decimal(
+        str(parameters.viability_min_percent)
+    ):
+        found.append(
+            f"viability {viability_percent} % is below the protocol's minimum of "
+            f"{parameters.viability_min_percent:g} %"
+        )
+    if (
+        passage is not None
+        and parameters.passage_limit is not None
+        and passage > parameters.passage_limit
+    ):
+        found.append(
+            f"passage {passage} is above the protocol's limit of {parameters.passage_limit}"
+        )
+    return found
+
+
+@dataclass(frozen=True)
+class ImplantationSite:
+    """One site implanted in every chosen animal, with the tumour's role and its cells."""
+
+    site: str
+    role: str = TumourRole.INJECTED
+    cells: int | None = None
+
+
+def record_implantations(
+    *,
+    run: StudyRun,
+    animals: Sequence[Animal],
+    sites: Sequence[ImplantationSite],
+    implanted_on: dt.date,
+    cells: int,
+    operator: User,
+    recorded_by: User,
+    viability_percent: Decimal | float | None = None,
+    passage: int | None = None,
+    deviations: str = "",
+) -> list[Implantation]:
+    """Record the implantation of many animals of ``run`` at once (one or two sites each: a
+    bilateral design implants both flanks), all or nothing.
+
+    Every animal must belong to the run and be on study, and have no tumour at a chosen site
+    yet; every problem is reported at once, naming the animal and the site. A site without its
+    own cell number gets ``cells``. Deviations from the protocol (viability, passage) need a
+    description, as for a single implantation (:func:`record_implantation`).
+    """
+    require_role(recorded_by, run.study.lab, RECORDERS, action="record implantations")
+    if not animals:
+        raise ValidationError({"animals": "Choose at least one animal."})
+    if not sites:
+        raise ValidationError({"sites": "Name at least one site."})
+    names = [site.site.strip() for site in sites]
+    if any(not name for name in names) or len(set(names)) != len(names):
+        raise ValidationError({"sites": "Give each site once, by name (e.g. right flank)."})
+    problems: list[str] = []
+    existing = set(
+        Tumour.objects.filter(animal__in=list(animals), site__in=names).values_list(
+            "animal_id", "site"
+        )
+    )
+    for animal in animals:
+        if animal.run_id != run.pk:
+            problems.append(f"{animal.tag}: not an animal of run {run.code}")
+        elif animal.status != AnimalStatus.ON_STUDY:
+            problems.append(f"{animal.tag}: {animal.get_status_display().lower()}")
+        for name in names:
+            if (animal.pk, name) in existing:
+                problems.append(f"{animal.tag}: already has a tumour at the {name}")
+    if len({animal.pk for animal in animals}) != len(animals):
+        problems.append("An animal is listed twice.")
+    if problems:
+        raise ValidationError({"animals": problems})
+    with transaction.atomic():
+        return [
+            record_implantation(
+                animal=animal,
+                site=site.site,
+                role=site.role,
+                implanted_on=implanted_on,
+                cells=site.cells or cells,
+                operator=operator,
+                recorded_by=recorded_by,
+                viability_percent=viability_percent,
+                passage=passage,
+                deviations=deviations,
+            )
+            for animal in animals
+            for site in sites
+        ]
 
 
 # -- exclusion -------------------------------------------------------------------------------

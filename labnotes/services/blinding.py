@@ -9,10 +9,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from labnotes.models import Animal, Unblinding, UnblindingScope
-from labnotes.services.common import RECORDERS
 from planner.audit import audited_change
-from planner.models import Role, Study
+from planner.models import Membership, Role, Study
 from planner.services.permissions import require_role
+
+#: Who may unblind one animal in an emergency.
+EMERGENCY_UNBLINDERS = (Role.VETERINARIAN, Role.STUDY_DIRECTOR)
+
+
+def may_emergency_unblind(user: User, study: Study) -> bool:
+    """Whether ``user`` may unblind one animal of ``study`` (to show the button)."""
+    return Membership.objects.filter(
+        user=user, lab=study.lab_id, role__in=EMERGENCY_UNBLINDERS
+    ).exists()
 
 
 @dataclass(frozen=True)
@@ -62,12 +71,12 @@ def emergency_unblind_animal(
 ) -> EmergencyUnblinding:
     """A veterinarian's emergency unblinding of one animal (e.g. to treat an adverse event).
 
-    Anyone who works with the animals may do it (the attending vet usually holds a technician
-    or scientist account); it is recorded with who, when and why, and shows the arm of this
-    animal only, to this person, in the answer.
+    Only the lab's veterinarians and study directors may do it (technicians and scientists call
+    the vet: they must stay blinded); it is recorded with who, when and why, and shows the arm
+    of this animal only, to this person, in the answer.
     """
     study = animal.run.study
-    require_role(performed_by, study.lab, RECORDERS, action="unblind an animal")
+    require_role(performed_by, study.lab, EMERGENCY_UNBLINDERS, action="unblind an animal")
     if not reason.strip():
         raise ValidationError({"reason": "Say why this animal must be unblinded."})
     if animal.arm_id is None:

@@ -160,11 +160,13 @@ def preview_randomization(
         if method
         else (_METHODS[parameters.method] if parameters is not None else BatchMethod.BALANCE)
     )
-    if parameters is not None and parameters.cage_constraint is CageConstraint.WHOLE_CAGES:
+    if batch_method == BatchMethod.IMPORTED:
         raise ValidationError(
-            "The randomization protocol allocates whole cages, which Vivolog cannot do yet; "
-            "choose 'mixed_cages' or no cage constraint."
+            {"method": "Imported allocations come from an import, not a preview."}
         )
+    whole_cages = (
+        parameters is not None and parameters.cage_constraint is CageConstraint.WHOLE_CAGES
+    )
     applied = RandomizationBatch.objects.filter(run=run, status=BatchStatus.APPLIED).count()
     max_batches = parameters.max_batches if parameters is not None else 1
     if applied >= max_batches:
@@ -195,6 +197,17 @@ def preview_randomization(
         raise ValidationError(
             {"animals": [f"{tag}: no body weight to balance on" for tag in missing_weight]}
         )
+    if whole_cages:
+        unhoused = [entry["tag"] for entry in entries if not entry["cage"]]
+        if unhoused:
+            raise ValidationError(
+                {
+                    "animals": [
+                        f"{tag}: in no cage (the protocol allocates whole cages)"
+                        for tag in unhoused
+                    ]
+                }
+            )
     earlier, earlier_arm = _already_allocated(run, arms)
     planned = _planned_totals(arms)
     spread = parameters is not None and parameters.cage_constraint is CageConstraint.MIXED_CAGES
@@ -210,10 +223,28 @@ def preview_randomization(
     if seed_value < 0:
         raise ValidationError({"seed": "The seed must not be negative."})
     rng = np.random.default_rng(seed_value)
-    new = _cohort(entries, use_weight, spread)
+    new = _cohort(entries, use_weight, spread or whole_cages)
     constraint = algorithms.CageConstraint.SPREAD if spread else algorithms.CageConstraint.NONE
+    cage_note = ""
     try:
-        if batch_method == BatchMethod.SIMPLE:
+        if whole_cages:
+            cage_result = algorithms.randomize_whole_cages(
+                new,
+                len(arms),
+                rng,
+                planned_sizes=sizes,
+                # One draw is simple cage randomization; the search over cages converges with
+                # far fewer draws than over animals (there are ~5 times fewer units).
+                candidates=1
+                if batch_method == BatchMethod.SIMPLE
+                else min(candidates, WHOLE_CAGE_CANDIDATES),
+                forced=_cages_allocated_before(earlier, earlier_arm),
+                allocated=_cohort(earlier, use_weight, False) if earlier else None,
+                allocated_arm=earlier_arm if earlier else None,
+            )
+            result = cage_result.allocation
+            cage_note = cage_result.message
+        elif batch_method == BatchMethod.SIMPLE:
             result = algorithms.randomize_simple(new, len(arms), rng, planned_sizes=sizes)
         elif batch_method == BatchMethod.STRATIFIED:
             result = algorithms.randomize_stratified(new, len(arms), rng, planned_sizes=sizes)
@@ -271,17 +302,40 @@ def preview_randomization(
             inputs={
                 "animals": entries,
                 "covariates": list(new.covariates),
-                "cage_constraint": constraint.value,
+                "cage_constraint": "whole_cages" if whole_cages else constraint.value,
                 "planned_sizes": planned,
                 "batch_sizes": sizes,
                 "arm_codes": [arm.code for arm in arms],
             },
             allocation=allocation,
-            balance=_balance_json(table, arms, result.criterion_largest_smd),
+            balance={
+                **_balance_json(table, arms, result.criterion_largest_smd),
+                "cage_note": cage_note,
+            },
             randomized_on=lab_today(run.study.lab),
             previewed_by=requested_by,
         )
     return batch
+
+
+WHOLE_CAGE_CANDIDATES = 1_000
+
+
+def _cages_allocated_before(
+    earlier: Sequence[dict[str, Any]], earlier_arm: Sequence[int]
+) -> dict[str, int]:
+    """Cages whose animals were allocated in an earlier batch: their cage-mates follow them."""
+    decided: dict[str, int] = {}
+    for entry, arm in zip(earlier, earlier_arm, strict=True):
+        cage = entry.get("cage")
+        if not cage:
+            continue
+        if decided.setdefault(cage, arm) != arm:
+            raise ValidationError(
+                f"Cage {cage} holds animals of different arms from earlier batches: whole-cage "
+                "randomization cannot place its new animals."
+            )
+    return decided
 
 
 def _uses_weight(parameters: RandomizationParameters | None, method: str) -> bool:
@@ -338,17 +392,38 @@ def _balance_json(
 
 
 def apply_randomization(
-    *, batch: RandomizationBatch, applied_by: User, today: dt.date | None = None
+    *,
+    batch: RandomizationBatch,
+    applied_by: User,
+    randomized_on: dt.date | None = None,
 ) -> RandomizationBatch:
-    """Apply a previewed batch: each animal gets its arm and its treatment start (today, lab
-    local: its randomization day R+0), then its tasks are expanded. The batch becomes immutable.
+    """Apply a previewed batch: each animal gets its arm and its treatment start (its
+    randomization day R+0), then its tasks are expanded. The batch becomes immutable.
+
+    ``randomized_on`` (default: the lab's today) records a randomization after the fact (an
+    imported past study): the batch date and every animal's treatment start are that date and
+    the tasks expand from it, the past ones included (due, so they show as overdue until someone
+    records them). A date in the future, before the run's day 0 or before an earlier applied
+    batch is refused.
 
     Refused when the preview is not the latest, an animal was allocated, excluded or left the
     study meanwhile, or the protocol's number of batches is reached.
     """
     run = batch.run
     _check_may_randomize(applied_by, run)
-    day = today or lab_today(run.study.lab)
+    today = lab_today(run.study.lab)
+    day = randomized_on or today
+    if day > today:
+        raise ValidationError(
+            {"randomized_on": f"{day.isoformat()} is in the future (today is {today.isoformat()})."}
+        )
+    if day < run.day0:
+        raise ValidationError(
+            {
+                "randomized_on": f"{day.isoformat()} is before the run's day 0 "
+                f"({run.day0.isoformat()})."
+            }
+        )
     with transaction.atomic(), audited_change(reason=None, required=False):
         StudyRun.objects.select_for_update().filter(pk=run.pk).first()
         current = RandomizationBatch.objects.select_for_update().get(pk=batch.pk)
@@ -360,6 +435,14 @@ def apply_randomization(
         applied = RandomizationBatch.objects.filter(run=run, status=BatchStatus.APPLIED)
         if applied.count() + 1 != current.number:
             raise ValidationError("Another batch was applied since this preview; preview again.")
+        previous = applied.aggregate(last=Max("randomized_on"))["last"]
+        if previous is not None and day < previous:
+            raise ValidationError(
+                {
+                    "randomized_on": f"{day.isoformat()} is before the previous batch's "
+                    f"randomization ({previous.isoformat()})."
+                }
+            )
         ids = [row["animal_id"] for row in current.allocation]
         animals = {a.pk: a for a in Animal.objects.select_for_update().filter(pk__in=ids)}
         stale = [
@@ -378,12 +461,17 @@ def apply_randomization(
                     ]
                 }
             )
+        # One UPDATE per (arm, satellite) group, not one per animal; the audit trigger still
+        # records every animal's change.
+        groups: dict[tuple[int, bool], list[int]] = {}
         for row in current.allocation:
-            Animal.objects.filter(pk=row["animal_id"]).update(
-                arm_id=row["arm_id"],
+            groups.setdefault((row["arm_id"], bool(row["satellite"])), []).append(row["animal_id"])
+        for (arm_id, satellite), members in sorted(groups.items()):
+            Animal.objects.filter(pk__in=members).update(
+                arm_id=arm_id,
                 randomization_batch=current,
                 treatment_start_date=day,
-                is_satellite=row["satellite"],
+                is_satellite=satellite,
                 row_version=F("row_version") + 1,
             )
         RandomizationBatch.objects.filter(pk=current.pk).update(
@@ -393,7 +481,9 @@ def apply_randomization(
             randomized_on=day,
             row_version=F("row_version") + 1,
         )
-        expand_tasks_after_randomization(run, list(Animal.objects.filter(pk__in=ids)), day)
+        expand_tasks_after_randomization(
+            run, list(Animal.objects.filter(pk__in=ids)), today=today, since=day
+        )
         current.refresh_from_db()
     return current
 
@@ -405,7 +495,7 @@ def void_randomization(
     reason: str,
     today: dt.date | None = None,
 ) -> RandomizationBatch:
-    """Void an applied batch with a reason: its animals lose their arm and future due tasks,
+    """Void an applied batch with a reason: its animals lose their arm and unrecorded tasks,
     the batch stays (voided) for the record. Re-randomizing them is a new batch.
 
     Refused when a later batch is applied (it was balanced against this one: void it first) or
@@ -434,7 +524,9 @@ def void_randomization(
                 "Animals of this batch were dosed already: the allocation cannot be undone. "
                 "Record a deviation instead."
             )
-        cancel_future_tasks(animals=animals, today=day)
+        # The allocation is void: its tasks that nobody recorded go, the overdue ones too (done
+        # tasks stay, they are part of the record).
+        cancel_future_tasks(animals=animals, today=min(current.randomized_on, day))
         Animal.objects.filter(pk__in=[a.pk for a in animals]).update(
             arm=None,
             randomization_batch=None,

@@ -15,6 +15,7 @@ from labnotes.models import Animal, AnimalStatus, StudyRun
 from labnotes.services.common import DECIDERS
 from planner.audit import audited_change
 from planner.models import Study, StudyStatus
+from planner.services.lifecycle import RUNNERS, activate_study
 from planner.services.permissions import require_role
 
 RUNNABLE_STUDY_STATUSES = (StudyStatus.APPROVED, StudyStatus.ACTIVE)
@@ -33,9 +34,18 @@ def start_study_run(
 
     Refused for a draft, completed or archived design, and for a design without an ethics
     protocol (animals could not be counted against it). Scientists, study directors and lab
-    admins may start runs.
+    admins may start runs of an active design. The first run of an approved design makes it
+    active through the planner's lifecycle service (audited, refused under an expired ethics
+    protocol), so only those who may activate a study (study directors, lab admins) start it.
     """
     require_role(started_by, study.lab, DECIDERS, action="start study runs")
+    if study.status == StudyStatus.APPROVED:
+        require_role(
+            started_by,
+            study.lab,
+            RUNNERS,
+            action=f"start the first run of study {study.code} (it makes the study active)",
+        )
     if study.status not in RUNNABLE_STUDY_STATUSES:
         raise ValidationError(
             f"Study {study.code} is {study.get_status_display().lower()}: only an approved or "
@@ -49,6 +59,14 @@ def start_study_run(
     if parent_run is not None and parent_run.study_id != study.pk:
         raise ValidationError({"parent_run": "A re-challenge run belongs to its parent's study."})
     with transaction.atomic(), audited_change(reason=None, required=False):
+        # Locked so that two first runs started at once activate the study once.
+        status = (
+            Study.objects.select_for_update(of=("self",))
+            .values_list("status", flat=True)
+            .get(pk=study.pk)
+        )
+        if status not in RUNNABLE_STUDY_STATUSES:
+            raise ValidationError(f"Study {study.code} was closed meanwhile: it cannot be run.")
         run = StudyRun(
             study=study,
             code=code.strip(),
@@ -60,6 +78,13 @@ def start_study_run(
             run.last_study_day = last_study_day
         run.full_clean()
         run.save()
+        if status == StudyStatus.APPROVED:
+            activate_study(
+                study=study,
+                changed_by=started_by,
+                reason=f"first run {run.code} started (day 0 {day0.isoformat()})",
+            )
+            study.refresh_from_db()
     return run
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from labnotes import forms
 from labnotes.models import (
     Animal,
+    BatchMethod,
     BatchStatus,
     RandomizationBatch,
     TumourRole,
@@ -83,6 +84,8 @@ def study_runs(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 last_study_day=form.cleaned_data["last_study_day"],
                 started_by=request.user,
             )
+        except PermissionDenied as error:
+            form.add_error(None, str(error))
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -97,7 +100,9 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     study = run.study
     blinding = blinding_for(request.user, study)
-    animals = list(list_run_animals_for_user(request.user, run).select_related("arm"))
+    animals = list(
+        list_run_animals_for_user(request.user, run).select_related("arm", "origin__run")
+    )
     rows = [(animal, arm_display(animal, blinding.sees_allocation)) for animal in animals]
     roles = roles_in_lab(request.user, study.lab)
     return render(
@@ -119,8 +124,17 @@ def run_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             .exists(),
             "dosers_copy": may_print_dosers_copy(request.user, study),
             "today": study.lab.local_date(timezone.now()),
+            # Per-arm mean ± SEM volume from counted readings; None when blinded.
+            "growth": _growth_table(run, request.user),
         },
     )
+
+
+def _growth_table(run: Any, user: Any) -> Any:
+    from labnotes.selectors_measurements import growth_summary, growth_table
+
+    summaries = growth_summary(run, user)
+    return growth_table(summaries) if summaries else None
 
 
 # -- animals -----------------------------------------------------------------------------------
@@ -222,6 +236,13 @@ def animal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "assignments": animal.cage_assignments.select_related("cage").order_by("from_date"),
             "tumours": animal.tumours.select_related("implantation"),
             "form": forms.ReasonForm(),
+            "rechallenged": list_animals_for_user(request.user)
+            .filter(origin=animal)
+            .select_related("run")
+            .first(),
+            "may_emergency_unblind": blinding_services.may_emergency_unblind(
+                request.user, animal.run.study
+            ),
         },
     )
 
@@ -252,6 +273,10 @@ def animal_exclude(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 def animal_unblind(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """The emergency unblinding of one animal: the arm is shown in this answer, once."""
     animal = get_object_or_404(list_animals_for_user(request.user), pk=pk)
+    if not blinding_services.may_emergency_unblind(request.user, animal.run.study):
+        raise PermissionDenied(
+            "Only a veterinarian or a study director may unblind an animal: call the vet."
+        )
     form = forms.ReasonForm(request.POST or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -477,6 +502,9 @@ def run_randomize(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     if parameters is not None:
         initial["method"] = _METHOD_BY_PROTOCOL.get(str(parameters.method.value), "balance")
     form = forms.RandomizeForm(request.POST or None, initial=initial)
+    # An imported allocation is not something one previews here.
+    method_field = cast(Any, form.fields["method"])
+    method_field.choices = [c for c in method_field.choices if c[0] != BatchMethod.IMPORTED]
     if request.method == "POST" and form.is_valid():
         try:
             batch = randomization_services.preview_randomization(
@@ -541,6 +569,7 @@ def _render_batch(request: HttpRequest, batch: RandomizationBatch, void_form: An
             "labels": labels,
             "void_form": void_form,
             "is_preview": batch.status == BatchStatus.PREVIEWED,
+            "today": batch.run.study.lab.local_date(timezone.now()),
             "is_applied": batch.status == BatchStatus.APPLIED,
         },
     )
@@ -551,7 +580,14 @@ def _render_batch(request: HttpRequest, batch: RandomizationBatch, void_form: An
 def batch_apply(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     batch = _batch(request, pk)
     try:
-        randomization_services.apply_randomization(batch=batch, applied_by=request.user)
+        text = request.POST.get("randomized_on", "").strip()
+        try:
+            randomized_on = dt.date.fromisoformat(text) if text else None
+        except ValueError:
+            raise ValidationError(f"'{text}' is not a date (YYYY-MM-DD).") from None
+        randomization_services.apply_randomization(
+            batch=batch, applied_by=request.user, randomized_on=randomized_on
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect("batch_detail", pk=batch.pk)

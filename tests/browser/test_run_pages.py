@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from playwright.sync_api import Page, expect
 
-from labnotes.models import Animal, BatchStatus, RandomizationBatch
+from labnotes.models import Animal, BatchStatus, RandomizationBatch, Tumour
 from tests.browser.test_page_kit import log_in
 from tests.labnotes.conftest import design, run  # noqa: F401  (fixtures)
 from tests.support.browser import assert_accessible, console_errors, screenshot
@@ -24,7 +24,7 @@ def test_paste_stage_randomize_apply_and_print(
     design: Any,  # noqa: F811  (pytest fixture)
     run: Any,  # noqa: F811  (pytest fixture)
 ) -> None:
-    from labnotes.services.animals import create_cage, move_animals, record_implantation
+    from labnotes.services.animals import create_cage, move_animals
 
     base = live_server.url
     scientist = design.scientist
@@ -45,7 +45,7 @@ def test_paste_stage_randomize_apply_and_print(
     assert_accessible(page)
     screenshot(page, "run-detail-registered")
 
-    # Implantation and housing have no page in this issue: recorded through the services.
+    # Housing through the services; implantation on its page, all 40 animals at once.
     animals = list(Animal.objects.filter(run=run).order_by("tag"))
     for index in range(0, 40, 5):
         cage = create_cage(
@@ -57,15 +57,21 @@ def test_paste_stage_randomize_apply_and_print(
             rack="A",
         )
         move_animals(animals=animals[index : index + 5], cage=cage, moved_by=design.technician)
-    for animal in animals:
-        record_implantation(
-            animal=animal,
-            site="right flank",
-            implanted_on=run.day0,
-            cells=500_000,
-            operator=design.technician,
-            viability_percent=95,
-        )
+    page.goto(f"{base}/runs/{run.pk}/implantation/")
+    expect(page.get_by_text("40 of 40 animals on study have no implantation yet")).to_be_visible()
+    for box in page.locator("input[name=animals]").all():
+        box.check()
+    page.get_by_label("Cells per site").fill("500000")
+    page.get_by_label("Viability").fill("95")
+    page.get_by_label("Passage", exact=True).fill("4")
+    page.get_by_role("button", name="Record implantation").click()
+    expect(
+        page.get_by_text("Implantation recorded for 40 animal(s), 40 tumour(s).")
+    ).to_be_visible()
+    assert Tumour.objects.filter(animal__run=run, site="right flank").count() == 40
+    expect(page.get_by_text("0 of 40 animals on study have no implantation yet")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "run-implantation")
 
     page.goto(f"{base}/runs/{run.pk}/staging/")
     rng = np.random.default_rng(3)
@@ -121,6 +127,11 @@ def test_paste_stage_randomize_apply_and_print(
     # this page's markup): every other rule applies.
     assert_accessible(page, {"rules": {"empty-table-header": {"enabled": False}}})
     screenshot(page, "run-worksheet-print-view")
+
+    page.goto(f"{base}/runs/{run.pk}/rechallenge/")
+    expect(page.get_by_label("0001")).to_be_visible()
+    assert_accessible(page)
+    screenshot(page, "run-rechallenge")
 
     page.goto(f"{base}/today/")
     assert_accessible(page)

@@ -62,11 +62,15 @@ def _urls(design: Any, run: Any) -> list[str]:
             reverse("cage_card", kwargs={"pk": cage.pk}),
         ]
     for animal in Animal.objects.filter(run=run)[:8]:
-        urls += [
-            reverse("animal_detail", kwargs={"pk": animal.pk}),
-            reverse("animal_unblind", kwargs={"pk": animal.pk}),
-        ]
+        urls.append(reverse("animal_detail", kwargs={"pk": animal.pk}))
     return urls
+
+
+def _unblind_urls(run: Any) -> list[str]:
+    return [
+        reverse("animal_unblind", kwargs={"pk": animal.pk})
+        for animal in Animal.objects.filter(run=run)[:8]
+    ]
 
 
 def _walk(client: Client, urls: list[str], tmp_path: Any) -> dict[str, str]:
@@ -88,7 +92,8 @@ def test_blinded_technician_finds_no_sentinel_on_any_page_print_or_feed(
     feed_url = client.post(reverse("calendar_feed_settings")).context["feed_url"]
     pages["feed"] = Client().get(feed_url).content.decode()
     # the randomization pages refuse them, and the refusal names nothing
-    for url in (reverse("run_randomize", kwargs={"pk": run.pk}),):
+    # (and the emergency unblinding is the vet's or the study director's, not theirs)
+    for url in (reverse("run_randomize", kwargs={"pk": run.pk}), *_unblind_urls(run)):
         refused = client.get(url)
         assert refused.status_code == 403
         pages[url] = refused.content.decode()
@@ -106,7 +111,7 @@ def test_unblinded_director_finds_the_sentinels_so_the_walk_can_fail(
     design: Any, run: Any, tmp_path: Any
 ) -> None:
     randomized(design, run)
-    pages = _walk(client_for(design.director), _urls(design, run), tmp_path)
+    pages = _walk(client_for(design.director), _urls(design, run) + _unblind_urls(run), tmp_path)
     everything = "\n".join(pages.values())
     for sentinel in SENTINELS:
         assert sentinel in everything, sentinel

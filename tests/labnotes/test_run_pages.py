@@ -109,9 +109,17 @@ def test_dose_volume_is_the_fixed_volume_when_fixed_and_none_without_weight() ->
 # -- runs --------------------------------------------------------------------------------------
 
 
-def test_start_run_form_creates_a_run_when_scientist_posts(design: Any) -> None:
+def test_start_run_form_creates_a_run_when_scientist_posts_for_active_study(design: Any) -> None:
     client = client_for(design.scientist)
     url = reverse("study_runs", kwargs={"pk": design.study.pk})
+    first = client.post(url, {"code": "RUN-7", "day0": "2026-01-05"})
+    assert first.status_code == 200
+    assert "makes the study active" in first.content.decode()
+    assert not design.study.runs.exists()
+    director = client_for(design.director).post(url, {"code": "RUN-6", "day0": "2026-01-05"})
+    assert director.status_code == 302
+    design.study.refresh_from_db()
+    assert design.study.status == "active"
     response = client.post(url, {"code": "RUN-7", "day0": "2026-01-05"})
     assert response.status_code == 302
     assert design.study.runs.filter(code="RUN-7").exists()
@@ -437,15 +445,186 @@ def test_study_unblinding_needs_the_directors_password(design: Any, run: Any) ->
 
 
 def test_emergency_unblinding_shows_the_arm_once_and_records_it(design: Any, run: Any) -> None:
+    from tests.factories import MembershipFactory, UserFactory
+
     animals = randomized(design, run, count=8)
     animal = Animal.objects.select_related("arm").get(pk=animals[0].pk)
-    client = client_for(design.technician)
+    vet = UserFactory()
+    MembershipFactory(user=vet, lab=design.lab, role="veterinarian")
+    client = client_for(vet)
     url = reverse("animal_unblind", kwargs={"pk": animal.pk})
+    detail = client.get(reverse("animal_detail", kwargs={"pk": animal.pk})).content
+    assert url.encode() in detail and animal.arm.label.encode() not in detail
     assert animal.arm.label.encode() not in client.get(url).content
     shown = client.post(url, {"reason": "vet: severe weight loss"})
     assert animal.arm.label.encode() in shown.content
     assert Unblinding.objects.filter(animal=animal, scope="animal").count() == 1
+    assert Unblinding.objects.get(animal=animal).performed_by == vet
     assert (
         animal.arm.label.encode()
         not in client.get(reverse("animal_detail", kwargs={"pk": animal.pk})).content
     )
+
+
+def test_emergency_unblinding_refused_when_technician_or_scientist(design: Any, run: Any) -> None:
+    animal = randomized(design, run, count=8)[0]
+    url = reverse("animal_unblind", kwargs={"pk": animal.pk})
+    for user in (design.technician, design.scientist):
+        client = client_for(user)
+        assert client.get(url).status_code == 403
+        assert client.post(url, {"reason": "curious"}).status_code == 403
+    detail = client_for(design.technician).get(reverse("animal_detail", kwargs={"pk": animal.pk}))
+    assert url.encode() not in detail.content
+    assert not Unblinding.objects.exists()
+
+
+# -- implantation and re-challenge pages -------------------------------------------------------
+
+
+def _implantation_protocol(design: Any, sites: list[str]) -> None:
+    from planner.models import StudyProcedure
+    from tests.labnotes.builders import released_version
+
+    StudyProcedure.objects.create(
+        study=design.study,
+        role="implantation",
+        protocol_version=released_version(
+            design.lab,
+            design.director,
+            "implantation",
+            "CT26 SC",
+            {
+                "cell_line": {"name": "CT26.WT", "rrid": "CVCL_7256", "host_strain": "BALB/c"},
+                "cells_per_site": 500000,
+                "vehicle": "PBS",
+                "volume_ul": 100,
+                "sites": sites,
+                "route": "SC",
+                "viability_min_percent": 90,
+                "passage_limit": 10,
+            },
+        ),
+    )
+
+
+def test_implantation_page_records_bilateral_sites_for_chosen_animals(
+    design: Any, run: Any
+) -> None:
+    from labnotes.models import Implantation
+    from labnotes.services.animals import register_animals
+    from tests.labnotes.builders import tag_rows
+
+    _implantation_protocol(design, ["right flank", "left flank"])
+    animals = register_animals(run=run, rows=tag_rows(6), registered_by=design.technician)
+    client = client_for(design.technician)
+    url = reverse("run_implantation", kwargs={"pk": run.pk})
+    page = client.get(url).content.decode()
+    assert "CVCL_7256" in page and "bilateral" in page
+    assert 'value="left flank"' in page and 'value="500000"' in page
+    chosen = [a.pk for a in animals[:4]]
+    body = {
+        "animals": chosen,
+        "implanted_on": run.day0.isoformat(),
+        "operator": design.technician.pk,
+        "cells": 500000,
+        "viability_percent": "95",
+        "passage": 4,
+        "site_1": "right flank",
+        "role_1": "injected",
+        "site_2": "left flank",
+        "role_2": "contralateral",
+        "deviations": "",
+    }
+    response = client.post(url, body)
+    assert response.status_code == 302
+    records = Implantation.objects.filter(tumour__animal__run=run)
+    assert records.count() == 8
+    assert {(r.tumour.site, r.tumour.role) for r in records} == {
+        ("right flank", "injected"),
+        ("left flank", "contralateral"),
+    }
+    assert set(records.values_list("tumour__animal_id", flat=True)) == set(chosen)
+    again = client.post(url, body)
+    assert again.status_code == 200
+    assert "already has a tumour at the right flank" in again.content.decode()
+    assert records.count() == 8
+
+
+def test_implantation_page_requires_deviation_text_when_viability_below_protocol(
+    design: Any, run: Any
+) -> None:
+    from labnotes.models import Implantation
+    from labnotes.services.animals import register_animals
+    from tests.labnotes.builders import tag_rows
+
+    _implantation_protocol(design, ["right flank"])
+    animals = register_animals(run=run, rows=tag_rows(3), registered_by=design.technician)
+    client = client_for(design.technician)
+    url = reverse("run_implantation", kwargs={"pk": run.pk})
+    body = {
+        "animals": [a.pk for a in animals],
+        "implanted_on": run.day0.isoformat(),
+        "operator": design.technician.pk,
+        "cells": 500000,
+        "viability_percent": "82",
+        "passage": 12,
+        "site_1": "right flank",
+        "role_1": "injected",
+        "site_2": "",
+        "role_2": "contralateral",
+        "deviations": "",
+    }
+    refused = client.post(url, body).content.decode()
+    assert "viability 82 % is below the protocol&#x27;s minimum of 90 %" in refused
+    assert "passage 12 is above the protocol&#x27;s limit of 10" in refused
+    assert Implantation.objects.count() == 0
+    body["deviations"] = "only vial left; PI approved"
+    assert client.post(url, body).status_code == 302
+    assert Implantation.objects.count() == 3
+    page = client.get(url).content.decode()
+    assert page.count("Deviation</span>") == 3 and "only vial left" in page
+
+
+def test_rechallenge_page_starts_linked_run_and_new_run_links_each_history(
+    design: Any, run: Any
+) -> None:
+    from labnotes.models import StudyRun
+    from labnotes.services.animals import register_animals
+    from tests.labnotes.builders import tag_rows
+
+    cured = randomized(design, run, count=8)[:3]
+    client = client_for(design.director)
+    url = reverse("run_rechallenge", kwargs={"pk": run.pk})
+    assert cured[0].tag in client.get(url).content.decode()
+    response = client.post(
+        url,
+        {"code": "RUN-1-RC", "day0": run.day0.isoformat(), "animals": [a.pk for a in cured]},
+    )
+    child = StudyRun.objects.get(code="RUN-1-RC")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("animal_register", kwargs={"pk": child.pk})
+    assert child.parent_run == run
+    assert Animal.objects.filter(run=child, origin__isnull=False).count() == 3
+    register_animals(run=child, rows=tag_rows(2, start=900), registered_by=design.technician)
+    page = client.get(reverse("run_detail", kwargs={"pk": child.pk})).content.decode()
+    for animal in cured:
+        assert reverse("animal_detail", kwargs={"pk": animal.pk}) in page
+    assert page.count("Naive control") == 2
+    assert f"Cured in {run.code}" in page
+    # the cured animals left the parent run's list of candidates
+    again = client.get(url).content.decode()
+    assert f'value="{cured[0].pk}"' not in again and "RUN-1-RC" in again
+
+
+def test_rechallenge_page_refuses_animal_of_another_run(design: Any, run: Any) -> None:
+    from labnotes.models import StudyRun
+
+    randomized(design, run, count=4)
+    client = client_for(design.director)
+    response = client.post(
+        reverse("run_rechallenge", kwargs={"pk": run.pk}),
+        {"code": "RC", "day0": run.day0.isoformat(), "animals": [999999]},
+    )
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()
+    assert not StudyRun.objects.filter(code="RC").exists()

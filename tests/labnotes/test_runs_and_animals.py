@@ -119,6 +119,9 @@ def test_register_animals_refused_when_ethics_protocol_expired(lab):
     design = build_design(lab=lab, expires_on=timezone.localdate() - dt.timedelta(days=1))
     design.ethics.approved_on = timezone.localdate() - dt.timedelta(days=500)
     design.ethics.save()
+    # The study went active while its protocol was valid; the protocol expired since.
+    design.study.status = StudyStatus.ACTIVE
+    design.study.save()
     run = start_study_run(
         study=design.study, code="R1", day0=timezone.localdate(), started_by=design.director
     )
@@ -271,3 +274,114 @@ def test_rechallenge_run_links_cured_animals_and_does_not_count_them_twice(desig
     from labnotes.selectors import animal_history_chain
 
     assert [a.run.code for a in animal_history_chain(copies[0])] == ["RUN-1", "RC-1"]
+
+
+# -- emergency unblinding of one animal ------------------------------------------------------
+
+
+def _randomized_animal(design, run):
+    from labnotes.services.randomization import apply_randomization, preview_randomization
+    from tests.labnotes.conftest import stage
+
+    animals = stage(design, run, 8)
+    apply_randomization(
+        batch=preview_randomization(run=run, requested_by=design.scientist, seed=3, candidates=20),
+        applied_by=design.scientist,
+    )
+    return Animal.objects.select_related("arm", "run__study__lab").get(pk=animals[0].pk)
+
+
+def test_emergency_unblind_animal_shows_arm_when_veterinarian_or_study_director(design, run):
+    from labnotes.models import Unblinding
+    from labnotes.services.blinding import emergency_unblind_animal
+    from tests.factories import MembershipFactory, UserFactory
+
+    animal = _randomized_animal(design, run)
+    vet = UserFactory()
+    MembershipFactory(user=vet, lab=design.lab, role="veterinarian")
+    shown = emergency_unblind_animal(animal=animal, performed_by=vet, reason="ulcerated tumour")
+    assert (shown.arm_code, shown.arm_label) == (animal.arm.code, animal.arm.label)
+    assert len(shown.regimen) == animal.arm.regimen_items.count() == 1
+    by_director = emergency_unblind_animal(
+        animal=animal, performed_by=design.director, reason="vet unreachable, seizure"
+    )
+    assert by_director.arm_code == animal.arm.code
+    events = Unblinding.objects.filter(animal=animal).order_by("pk")
+    assert [(e.scope, e.performed_by, e.reason) for e in events] == [
+        ("animal", vet, "ulcerated tumour"),
+        ("animal", design.director, "vet unreachable, seizure"),
+    ]
+
+
+def test_emergency_unblind_animal_refused_when_technician_scientist_or_other_lab_vet(design, run):
+    from labnotes.models import Unblinding
+    from labnotes.services.blinding import emergency_unblind_animal
+    from tests.factories import LabFactory, MembershipFactory, UserFactory
+
+    animal = _randomized_animal(design, run)
+    outsider = UserFactory()
+    MembershipFactory(user=outsider, lab=LabFactory(), role="veterinarian")
+    for user in (design.technician, design.scientist, design.doser, design.viewer, outsider):
+        with pytest.raises(PermissionDenied, match="Only Study director, Veterinarian"):
+            emergency_unblind_animal(animal=animal, performed_by=user, reason="curious")
+    assert not Unblinding.objects.exists()
+
+
+def test_emergency_unblind_animal_refused_without_reason(design, run):
+    from labnotes.models import Unblinding
+    from labnotes.services.blinding import emergency_unblind_animal
+
+    animal = _randomized_animal(design, run)
+    with pytest.raises(ValidationError, match="Say why"):
+        emergency_unblind_animal(animal=animal, performed_by=design.director, reason="  ")
+    assert not Unblinding.objects.exists()
+
+
+# -- the first run activates the study -------------------------------------------------------
+
+
+def test_start_study_run_activates_approved_study_with_audited_reason_when_first_run(design):
+    from planner.audit.history import history_for
+
+    run = start_study_run(
+        study=design.study, code="R1", day0=timezone.localdate(), started_by=design.director
+    )
+    design.study.refresh_from_db()
+    assert design.study.status == StudyStatus.ACTIVE
+    change = [
+        event
+        for event in history_for(design.study)
+        if ("status", "approved", "active") in [(c.field, c.old, c.new) for c in event.changes]
+    ]
+    assert len(change) == 1
+    assert change[0].reason == f"first run R1 started (day 0 {run.day0.isoformat()})"
+    # a second run (by a scientist, now that the study is active) changes nothing more
+    start_study_run(
+        study=design.study, code="R2", day0=timezone.localdate(), started_by=design.scientist
+    )
+    design.study.refresh_from_db()
+    assert design.study.status == StudyStatus.ACTIVE
+    assert StudyRun.objects.filter(study=design.study).count() == 2
+
+
+def test_start_study_run_refused_when_scientist_starts_first_run_of_approved_study(design):
+    with pytest.raises(PermissionDenied, match="makes the study active"):
+        start_study_run(
+            study=design.study, code="R1", day0=timezone.localdate(), started_by=design.scientist
+        )
+    design.study.refresh_from_db()
+    assert design.study.status == StudyStatus.APPROVED
+    assert StudyRun.objects.count() == 0
+
+
+def test_start_study_run_refused_and_study_stays_approved_when_ethics_protocol_expired(lab):
+    design = build_design(lab=lab, expires_on=timezone.localdate() - dt.timedelta(days=1))
+    design.ethics.approved_on = timezone.localdate() - dt.timedelta(days=500)
+    design.ethics.save()
+    with pytest.raises(ValidationError, match="expired on"):
+        start_study_run(
+            study=design.study, code="R1", day0=timezone.localdate(), started_by=design.director
+        )
+    design.study.refresh_from_db()
+    assert design.study.status == StudyStatus.APPROVED
+    assert StudyRun.objects.count() == 0

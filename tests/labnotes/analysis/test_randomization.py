@@ -21,6 +21,7 @@ from labnotes.analysis.randomization import (
     randomize_batch,
     randomize_simple,
     randomize_stratified,
+    randomize_whole_cages,
 )
 
 
@@ -203,3 +204,124 @@ def test_same_seed_gives_same_allocation_and_sizes_differ_by_at_most_one(
     sizes = np.bincount(first, minlength=k)
     assert sizes.max() - sizes.min() <= 1
     assert sizes.sum() == n
+
+
+# -- whole cages ---------------------------------------------------------------------------------
+
+
+def _caged(cage_sizes: list[int], seed: int = 1) -> Cohort:
+    rng = np.random.default_rng(seed)
+    labels = tuple(f"K{index:02d}" for index, size in enumerate(cage_sizes) for _ in range(size))
+    n = len(labels)
+    return Cohort(
+        animals=tuple(f"M{i:03d}" for i in range(n)),
+        volume_mm3=rng.lognormal(np.log(120.0), 0.3, n),
+        weight_g=rng.normal(20.0, 1.5, n),
+        cage=labels,
+    )
+
+
+def _independent_largest_smd(values: np.ndarray, arm: np.ndarray, n_arms: int) -> float:
+    groups = [values[arm == a] for a in range(n_arms)]
+    worst = 0.0
+    for i in range(n_arms):
+        for j in range(i + 1, n_arms):
+            pooled = np.sqrt((np.var(groups[i], ddof=1) + np.var(groups[j], ddof=1)) / 2)
+            worst = max(worst, abs(groups[i].mean() - groups[j].mean()) / pooled)
+    return worst
+
+
+def test_whole_cages_keep_cage_mates_together_with_planned_sizes_when_cages_of_5() -> None:
+    cohort = _caged([5] * 8 + [4, 4, 3, 3])
+    assert len(cohort) == 54
+    result = randomize_whole_cages(
+        cohort, 4, np.random.default_rng(8), planned_sizes=[15, 13, 13, 13], candidates=300
+    )
+    assert result.sizes_exact and result.message == ""
+    assert result.allocation.sizes() == [15, 13, 13, 13]
+    assert cohort.cage is not None
+    for animal_arm, cage in zip(result.allocation.arm.tolist(), cohort.cage, strict=True):
+        assert animal_arm == result.cage_arm[cage]
+    assert sorted(result.allocation.animals) == sorted(cohort.animals)
+
+
+def test_whole_cages_give_same_allocation_when_seed_is_the_same() -> None:
+    cohort = _caged([5] * 8)
+    first = randomize_whole_cages(cohort, 4, np.random.default_rng(21), candidates=200)
+    second = randomize_whole_cages(cohort, 4, np.random.default_rng(21), candidates=200)
+    other = [
+        randomize_whole_cages(cohort, 4, np.random.default_rng(seed), candidates=1).cage_arm
+        for seed in range(5)
+    ]
+    assert first.cage_arm == second.cage_arm
+    assert np.array_equal(first.allocation.arm, second.allocation.arm)
+    assert len({tuple(sorted(x.items())) for x in other}) > 1
+
+
+def test_whole_cage_balance_beats_random_cage_allocations_on_volume_smd() -> None:
+    cohort = _caged([5] * 12)
+    balanced = randomize_whole_cages(
+        cohort, 4, np.random.default_rng(2), planned_sizes=[15] * 4, candidates=1000
+    )
+    criterion = _independent_largest_smd(cohort.volume_mm3, balanced.allocation.arm, 4)
+    criterion = max(
+        criterion,
+        _independent_largest_smd(cohort.weight_g, balanced.allocation.arm, 4),  # type: ignore[arg-type]
+    )
+    assert balanced.allocation.criterion_largest_smd == pytest.approx(criterion, rel=1e-9)
+    random_smds = [
+        _independent_largest_smd(
+            cohort.volume_mm3,
+            randomize_whole_cages(
+                cohort, 4, np.random.default_rng(seed), planned_sizes=[15] * 4, candidates=1
+            ).allocation.arm,
+            4,
+        )
+        for seed in range(100, 160)
+    ]
+    volume_smd = _independent_largest_smd(cohort.volume_mm3, balanced.allocation.arm, 4)
+    assert volume_smd <= np.percentile(random_smds, 5)
+
+
+def test_whole_cages_report_closest_sizes_when_cage_sizes_make_the_plan_impossible() -> None:
+    cohort = _caged([5] * 8)
+    result = randomize_whole_cages(
+        cohort, 4, np.random.default_rng(3), planned_sizes=[12, 8, 10, 10], candidates=300
+    )
+    assert not result.sizes_exact and result.plan_provably_impossible
+    sizes = result.allocation.sizes()
+    assert sum(sizes) == 40 and all(size % 5 == 0 for size in sizes)
+    # 12 and 8 are not multiples of 5: 10 or 15 and 5 or 10 are the nearest, 4 animals off
+    assert sum(abs(a - b) for a, b in zip(sizes, [12, 8, 10, 10], strict=True)) == 4
+    assert "cannot be split into arms of exactly 12/8/10/10" in result.message
+    assert f"closest allocation has {'/'.join(map(str, sizes))}" in result.message
+
+
+def test_whole_cages_keep_forced_cages_and_balance_against_earlier_batch() -> None:
+    earlier = _caged([5, 5, 5, 5], seed=4)
+    earlier_arm = [0] * 5 + [1] * 5 + [2] * 5 + [3] * 5
+    new = Cohort(
+        animals=tuple(f"N{i:02d}" for i in range(22)),
+        volume_mm3=np.random.default_rng(9).lognormal(np.log(120.0), 0.3, 22),
+        weight_g=np.random.default_rng(10).normal(20.0, 1.5, 22),
+        cage=("K00",) * 2 + tuple(f"L{i // 5}" for i in range(20)),
+    )
+    result = randomize_whole_cages(
+        new,
+        4,
+        np.random.default_rng(5),
+        planned_sizes=[7, 5, 5, 5],
+        candidates=200,
+        forced={"K00": 0},
+        allocated=earlier,
+        allocated_arm=earlier_arm,
+    )
+    assert result.cage_arm["K00"] == 0
+    assert result.sizes_exact and result.allocation.sizes() == [7, 5, 5, 5]
+    labels = np.concatenate([np.array(earlier_arm), result.allocation.arm])
+    assert earlier.weight_g is not None and new.weight_g is not None
+    criterion = max(
+        _independent_largest_smd(np.concatenate([earlier.volume_mm3, new.volume_mm3]), labels, 4),
+        _independent_largest_smd(np.concatenate([earlier.weight_g, new.weight_g]), labels, 4),
+    )
+    assert result.allocation.criterion_largest_smd == pytest.approx(criterion, rel=1e-9)
