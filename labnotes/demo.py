@@ -25,14 +25,17 @@ DEMO_RUN_CODE = "RUN-1"
 DEMO_SEED = 20240607
 CAGE_SIZE = 4
 EXTRA_ANIMALS = 4  # received but never enrolled: their tumours did not take
+DAYS_SINCE_DAY0 = 28  # four weeks of history: staging and randomization on day 7
+RANDOMIZATION_DAY = 7
 
 
 def load_demo(planner_result: dict[str, object]) -> StudyRun | None:
     """Ensure the CT26 design has a randomized run (idempotent: an existing run is kept).
 
-    Day 0 is a week ago, so the animals are randomized today (study day 7) and today's list
-    holds the first doses and readings. Every animal the design plans (arms plus satellites)
-    gets a tumour in the eligibility window; a few extras stay below it and are not enrolled.
+    Day 0 is four weeks ago; the animals were staged and randomized on study day 7, and three
+    weeks of history follow (``_record_history``). Every animal the design plans (arms plus
+    satellites) gets a tumour in the eligibility window; a few extras stay below it and are not
+    enrolled.
     """
     study = planner_result.get("study")
     users: Any = planner_result.get("users")
@@ -55,6 +58,24 @@ def _record_history(run: StudyRun, users: dict[str, Any]) -> None:
     (each area reads what the ones before it wrote)."""
     # Each capture area adds its one call here, in this order:
     # measurements, transcription, dosing, welfare and endpoints, samples and notebook, reports.
+    from labnotes.demo_measurements import record_demo_measurements
+
+    record_demo_measurements(run, users)  # caliper and weight readings: first
+    from labnotes.demo_transcription import record_demo_transcription
+
+    record_demo_transcription(run, users)  # paper worksheets: second
+    from labnotes.demo_dosing import record_demo_dosing
+
+    record_demo_dosing(run, users)  # batches, doses, deviations, hold and resume: third
+    from labnotes.demo_welfare import record_demo_welfare
+
+    record_demo_welfare(run, users)  # observations, escalation, endpoints: fourth
+    from labnotes.demo_samples import record_demo_samples_and_notes
+
+    record_demo_samples_and_notes(run, users)  # samples, necropsy and notebook: fifth
+    from labnotes.demo_reports import request_demo_report
+
+    request_demo_report(run, users)  # reports: keep last
 
 
 def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
@@ -62,8 +83,12 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
     technician, scientist, director = users["tech_measure"], users["scientist"], users["director"]
     today = lab.local_date(timezone.now())
     run = start_study_run(
-        study=study, code=DEMO_RUN_CODE, day0=today - dt.timedelta(days=7), started_by=director
+        study=study,
+        code=DEMO_RUN_CODE,
+        day0=today - dt.timedelta(days=DAYS_SINCE_DAY0),
+        started_by=director,
     )
+    randomized_on = run.day0 + dt.timedelta(days=RANDOMIZATION_DAY)
     planned = sum(
         arm.planned_n + sum(s.n for s in arm.satellites.all()) for arm in study.arms.all()
     )
@@ -101,7 +126,8 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
             moved_on=received,
         )
     rng = np.random.default_rng(DEMO_SEED)
-    taken_at = timezone.now() - dt.timedelta(hours=2)
+    # Staging readings on the morning of the randomization day.
+    taken_at = dt.datetime.combine(randomized_on, dt.time(9, 30), tzinfo=lab.zone)
     for position, animal in enumerate(animals):
         implantation = animal_services.record_implantation(
             animal=animal,
@@ -121,6 +147,7 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
             taken_at=taken_at,
             operator=technician,
             instrument="USB caliper 1",
+            entered_at=taken_at,
         )
         record_measurement(
             animal=animal,
@@ -128,7 +155,8 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
             taken_at=taken_at,
             operator=technician,
             instrument="Balance 2",
+            entered_at=taken_at,
         )
     batch = preview_randomization(run=run, requested_by=scientist, seed=DEMO_SEED)
-    apply_randomization(batch=batch, applied_by=scientist)
+    apply_randomization(batch=batch, applied_by=scientist, randomized_on=randomized_on)
     return run

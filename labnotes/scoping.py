@@ -15,8 +15,10 @@ from labnotes.models import (
     Implantation,
     Measurement,
     RandomizationBatch,
+    StoredFile,
     StudyRun,
     Task,
+    TranscriptionSheet,
     Tumour,
     Unblinding,
 )
@@ -42,7 +44,80 @@ def register_labnotes_scopes() -> None:
         lambda user: Implantation.objects.filter(tumour__in=selectors.list_tumours_for_user(user)),
     )
     register_scope(Measurement, selectors.list_measurements_for_user)
+    from labnotes.models import CaptureSettings, PendingAxis
+
+    register_scope(
+        PendingAxis,
+        lambda user: PendingAxis.objects.filter(animal__run__in=selectors.list_runs_for_user(user)),
+    )
+    register_scope(
+        CaptureSettings,
+        lambda user: CaptureSettings.objects.filter(lab__in=list_labs_for_user(user)),
+    )
     # Batches hold the allocation: only those who may see it reach them (history included).
     register_scope(RandomizationBatch, selectors.list_batches_for_user)
     register_scope(Task, selectors.list_tasks_for_user)
     register_scope(Unblinding, selectors.list_unblindings_for_user)
+    # Reports show per-arm results: only those who may see the allocation reach them.
+    from labnotes.models import Report, ReportArtifact
+    from labnotes.selectors_reports import list_report_artifacts_for_user, list_reports_for_user
+
+    register_scope(Report, list_reports_for_user)
+    register_scope(ReportArtifact, list_report_artifacts_for_user)
+    register_scope(StoredFile, selectors.list_stored_files_for_user)
+    register_scope(TranscriptionSheet, selectors.list_transcription_sheets_for_user)
+    # Dosing: only where the user sees dosing (unblinded, or may dose).
+    from labnotes.models import DoseDeviation, DoseModification, DoseRecord, FormulationBatch
+
+    register_scope(FormulationBatch, selectors.list_formulation_batches_for_user)
+    register_scope(DoseRecord, selectors.list_doses_for_user)
+    register_scope(DoseDeviation, selectors.list_dose_deviations_for_user)
+    register_scope(DoseModification, selectors.list_dose_modifications_for_user)
+    # Samples, necropsies and notebook entries (entries: run membership and allocation-safe).
+    from labnotes import selectors_samples as samples_selectors
+    from labnotes.models import (
+        Necropsy,
+        NotebookAttachment,
+        NotebookEntry,
+        NotebookEntryVersion,
+        NotebookLink,
+        NotebookRestriction,
+        Sample,
+    )
+
+    register_scope(Sample, samples_selectors.list_samples_for_user)
+    register_scope(Necropsy, samples_selectors.list_necropsies_for_user)
+    register_scope(NotebookEntry, samples_selectors.list_entries_for_user)
+    register_scope(NotebookAttachment, samples_selectors.list_attachments_for_user)
+    register_scope(
+        NotebookEntryVersion,
+        lambda user: NotebookEntryVersion.objects.filter(
+            entry__in=samples_selectors.list_entries_for_user(user)
+        ),
+    )
+    register_scope(
+        NotebookLink,
+        lambda user: NotebookLink.objects.filter(
+            entry__in=samples_selectors.list_entries_for_user(user)
+        ),
+    )
+    register_scope(
+        NotebookRestriction,
+        lambda user: NotebookRestriction.objects.filter(
+            entry__in=samples_selectors.list_entries_for_user(user)
+        ),
+    )
+    from labnotes import selectors_welfare
+    from labnotes.models import (
+        EndpointEpisode,
+        EndpointRecord,
+        Observation,
+        UlcerationScore,
+        WelfareCheck,
+    )
+
+    register_scope(Observation, selectors_welfare.list_observations_for_user)
+    register_scope(UlcerationScore, selectors_welfare.list_ulceration_scores_for_user)
+    register_scope(WelfareCheck, selectors_welfare.list_welfare_checks_for_user)
+    register_scope(EndpointEpisode, selectors_welfare.list_episodes_for_user)
+    register_scope(EndpointRecord, selectors_welfare.list_endpoint_records_for_user)

@@ -35,6 +35,13 @@ from labnotes.models import (
     Unblinding,
     UnblindingScope,
 )
+from labnotes.selectors_measurements import counted_measurements as counted_measurements
+from labnotes.selectors_measurements import (
+    list_stored_files_for_user as list_stored_files_for_user,
+)
+from labnotes.selectors_measurements import (
+    list_transcription_sheets_for_user as list_transcription_sheets_for_user,
+)
 from planner.domain.errors import ParameterErrors
 from planner.domain.protocol_parameters import RandomizationParameters
 from planner.models import Arm, ProcedureRole, Study, StudyMember
@@ -180,6 +187,39 @@ def list_unblindings_for_user(user: UserLike) -> QuerySet[Unblinding]:
     return Unblinding.objects.filter(study__in=list_studies_for_user(user)).select_related(
         "study", "animal", "performed_by"
     )
+
+
+# -- dosing records: only in studies where the user sees dosing (unblinded or can_dose) ---------
+
+
+def list_formulation_batches_for_user(user: UserLike) -> QuerySet[Any]:
+    from labnotes.models import FormulationBatch
+
+    return FormulationBatch.objects.filter(
+        study__in=studies_with_dosing_visible(user)
+    ).select_related("study__lab", "regimen_item", "prepared_by", "recorded_by")
+
+
+def list_doses_for_user(user: UserLike) -> QuerySet[Any]:
+    from labnotes.models import DoseRecord
+
+    return DoseRecord.objects.filter(
+        run__study__in=studies_with_dosing_visible(user)
+    ).select_related("run__study", "animal__arm", "regimen_item", "batch", "operator")
+
+
+def list_dose_deviations_for_user(user: UserLike) -> QuerySet[Any]:
+    from labnotes.models import DoseDeviation
+
+    return DoseDeviation.objects.filter(dose__in=list_doses_for_user(user))
+
+
+def list_dose_modifications_for_user(user: UserLike) -> QuerySet[Any]:
+    from labnotes.models import DoseModification
+
+    return DoseModification.objects.filter(
+        run__study__in=studies_with_dosing_visible(user)
+    ).select_related("run__study", "animal__arm", "regimen_item", "decided_by")
 
 
 def list_tasks_for_day(

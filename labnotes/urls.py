@@ -1,9 +1,52 @@
 from django.urls import path
 
 from labnotes import views
-from labnotes.views import prints, runs, today
+from labnotes.views import dashboard as run_dashboard_views
+from labnotes.views import dosing as dosing_views
+from labnotes.views import (
+    files,
+    grid,
+    implantation,
+    prints,
+    runs,
+    study_import,
+    today,
+    transcription,
+    welfare,
+)
+from labnotes.views import notebook as notebook_views
+from labnotes.views import reports as report_views
+from labnotes.views import samples as sample_views
 
 urlpatterns = [
+    # dosing (issue 6, part 4)
+    path("runs/<int:pk>/dosing/", dosing_views.run_dosing, name="run_dosing"),
+    path(
+        "runs/<int:pk>/dosing/batches/", dosing_views.run_dosing_batches, name="run_dosing_batches"
+    ),
+    path(
+        "runs/<int:pk>/dosing/modifications/",
+        dosing_views.run_dose_modifications,
+        name="run_dose_modifications",
+    ),
+    path("dose-tasks/<int:pk>/row/", dosing_views.dose_task_row, name="dose_task_row"),
+    path("dose-tasks/<int:pk>/record/", dosing_views.dose_task_record, name="dose_task_record"),
+    path("dose-tasks/<int:pk>/missed/", dosing_views.dose_task_missed, name="dose_task_missed"),
+    path(
+        "formulation-batches/<int:pk>/void/",
+        dosing_views.formulation_batch_void,
+        name="formulation_batch_void",
+    ),
+    # reports and the live dashboard (issue 8)
+    path("runs/<int:pk>/reports/", report_views.run_reports, name="run_reports"),
+    path("reports/<int:pk>/", report_views.report_detail, name="report_detail"),
+    path("reports/<int:pk>/files/<str:name>", report_views.report_download, name="report_download"),
+    path("runs/<int:pk>/dashboard/", run_dashboard_views.run_dashboard, name="run_dashboard"),
+    path(
+        "runs/<int:pk>/dashboard/individual/",
+        run_dashboard_views.run_dashboard_individual,
+        name="run_dashboard_individual",
+    ),
     path("system/", views.system, name="system"),
     path("system/self-test/", views.self_test, name="self_test"),
     path("jobs/<int:pk>/", views.job_detail, name="job_detail"),
@@ -21,7 +64,11 @@ urlpatterns = [
     path("runs/<int:pk>/animals/register/", runs.animal_register, name="animal_register"),
     path("runs/<int:pk>/cages/", runs.run_cages, name="run_cages"),
     path("runs/<int:pk>/staging/", runs.run_staging, name="run_staging"),
+    path("runs/<int:pk>/implantation/", implantation.run_implantation, name="run_implantation"),
+    path("runs/<int:pk>/rechallenge/", implantation.run_rechallenge, name="run_rechallenge"),
     path("runs/<int:pk>/randomize/", runs.run_randomize, name="run_randomize"),
+    path("runs/<int:pk>/grid/", grid.run_grid, name="run_grid"),
+    path("runs/<int:pk>/grid/save/", grid.grid_cell_save, name="grid_cell_save"),
     path("runs/<int:pk>/worksheet/", prints.worksheet_html, name="run_worksheet"),
     path("runs/<int:pk>/worksheet.pdf", prints.worksheet_pdf, name="run_worksheet_pdf"),
     path("runs/<int:pk>/cage-cards.pdf", prints.run_cage_cards, name="run_cage_cards"),
@@ -29,6 +76,8 @@ urlpatterns = [
     path("animals/<int:pk>/", runs.animal_detail, name="animal_detail"),
     path("animals/<int:pk>/exclude/", runs.animal_exclude, name="animal_exclude"),
     path("animals/<int:pk>/unblind/", runs.animal_unblind, name="animal_unblind"),
+    path("animals/<int:pk>/endpoint/", welfare.animal_endpoint, name="animal_endpoint"),
+    path("runs/<int:pk>/observations/", welfare.run_observations, name="run_observations"),
     path("cages/<int:pk>/", runs.cage_detail, name="cage_detail"),
     path("cages/<int:pk>/move/", runs.cage_move, name="cage_move"),
     path("cages/<int:pk>/split/", runs.cage_split, name="cage_split"),
@@ -36,4 +85,61 @@ urlpatterns = [
     path("batches/<int:pk>/", runs.batch_detail, name="batch_detail"),
     path("batches/<int:pk>/apply/", runs.batch_apply, name="batch_apply"),
     path("batches/<int:pk>/void/", runs.batch_void, name="batch_void"),
+    # paper worksheets, study import, stored files
+    path(
+        "runs/<int:pk>/transcriptions/",
+        transcription.transcription_list,
+        name="transcription_list",
+    ),
+    path(
+        "runs/<int:pk>/transcriptions/new/",
+        transcription.transcription_new,
+        name="transcription_new",
+    ),
+    path(
+        "transcriptions/<int:pk>/",
+        transcription.transcription_detail,
+        name="transcription_detail",
+    ),
+    path(
+        "transcriptions/<int:pk>/verify/",
+        transcription.transcription_verify,
+        name="transcription_verify",
+    ),
+    path(
+        "transcriptions/<int:pk>/return/",
+        transcription.transcription_return,
+        name="transcription_return",
+    ),
+    path(
+        "transcriptions/<int:pk>/correct/",
+        transcription.transcription_correct,
+        name="transcription_correct",
+    ),
+    path("runs/<int:pk>/import/", study_import.run_import, name="run_import"),
+    path("files/<int:pk>/", files.file_download, name="file_download"),
+    # samples, necropsy and notebook (issue 6, parts 7 and 8)
+    path("runs/<int:pk>/samples/", sample_views.run_samples, name="run_samples"),
+    path("runs/<int:pk>/samples/new/", sample_views.sample_new, name="sample_new"),
+    path(
+        "runs/<int:pk>/sample-labels.pdf", sample_views.run_sample_labels, name="run_sample_labels"
+    ),
+    path("samples/<int:pk>/", sample_views.sample_detail, name="sample_detail"),
+    path("samples/<int:pk>/correct/", sample_views.sample_correct, name="sample_correct"),
+    path("samples/<int:pk>/void/", sample_views.sample_void, name="sample_void"),
+    path("samples/<int:pk>/label.pdf", sample_views.sample_label, name="sample_label"),
+    path("runs/<int:pk>/necropsies/", sample_views.run_necropsies, name="run_necropsies"),
+    path("animals/<int:pk>/necropsy/", sample_views.animal_necropsy, name="animal_necropsy"),
+    path("necropsies/<int:pk>/void/", sample_views.necropsy_void, name="necropsy_void"),
+    path("notebook/", notebook_views.notebook_list, name="notebook_list"),
+    path("notebook/new/", notebook_views.notebook_new, name="notebook_new"),
+    path("notebook/<int:pk>/", notebook_views.notebook_detail, name="notebook_detail"),
+    path("notebook/<int:pk>/edit/", notebook_views.notebook_edit, name="notebook_edit"),
+    path("notebook/<int:pk>/attachments/", notebook_views.notebook_attach, name="notebook_attach"),
+    path("notebook/<int:pk>/void/", notebook_views.notebook_void, name="notebook_void"),
+    path(
+        "notebook/attachments/<int:pk>/",
+        notebook_views.notebook_attachment,
+        name="notebook_attachment",
+    ),
 ]

@@ -21,7 +21,9 @@ from labnotes.models.jobs import JobKind
 from planner.models import (
     Amendment,
     Arm,
+    Closure,
     EthicsProtocol,
+    Holiday,
     Lab,
     Membership,
     OutboundMessage,
@@ -30,6 +32,7 @@ from planner.models import (
     RegimenItem,
     Study,
     StudyMember,
+    StudyProcedure,
 )
 from tests.factories import TEST_PASSWORD
 
@@ -55,6 +58,12 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "arm_add_regimen_item": lambda objs: {"pk": objs[Arm].pk},
     "arm_add_satellite": lambda objs: {"pk": objs[Arm].pk},
     "regimen_item_remove": lambda objs: {"pk": objs[RegimenItem].pk},
+    "arm_edit": lambda objs: {"pk": objs[Arm].pk},
+    "regimen_item_edit": lambda objs: {"pk": objs[RegimenItem].pk},
+    "procedure_remove": lambda objs: {"pk": objs[StudyProcedure].pk},
+    "ethics_edit": lambda objs: {"pk": objs[EthicsProtocol].pk},
+    "holiday_remove": lambda objs: {"pk": objs[Holiday].pk},
+    "closure_remove": lambda objs: {"pk": objs[Closure].pk},
     "protocol_detail": lambda objs: {"pk": objs[ProtocolTemplate].pk},
     "protocol_new_version": lambda objs: {"pk": objs[ProtocolTemplate].pk},
     "protocol_clone": lambda objs: {"pk": objs[ProtocolTemplate].pk},
@@ -69,6 +78,25 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "animal_register": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "run_cages": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "run_staging": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_implantation": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_rechallenge": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_dosing": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_dosing_batches": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_dose_modifications": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "dose_task_row": lambda objs: {"pk": _run_obj(objs, "Task").pk},
+    "dose_task_record": lambda objs: {"pk": _run_obj(objs, "Task").pk},
+    "dose_task_missed": lambda objs: {"pk": _run_obj(objs, "Task").pk},
+    "formulation_batch_void": lambda objs: {"pk": _run_obj(objs, "FormulationBatch").pk},
+    "transcription_list": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "transcription_new": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "transcription_detail": lambda objs: {"pk": _run_obj(objs, "TranscriptionSheet").pk},
+    "transcription_verify": lambda objs: {"pk": _run_obj(objs, "TranscriptionSheet").pk},
+    "transcription_return": lambda objs: {"pk": _run_obj(objs, "TranscriptionSheet").pk},
+    "transcription_correct": lambda objs: {"pk": _run_obj(objs, "TranscriptionSheet").pk},
+    "run_import": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "file_download": lambda objs: {"pk": _run_obj(objs, "StoredFile").pk},
+    "run_grid": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "grid_cell_save": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "run_randomize": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "run_worksheet": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "run_worksheet_pdf": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
@@ -77,6 +105,13 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "animal_detail": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
     "animal_exclude": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
     "animal_unblind": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "animal_endpoint": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "run_observations": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_reports": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_dashboard": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_dashboard_individual": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "report_detail": lambda objs: {"pk": _run_obj(objs, "Report").pk},
+    "report_download": lambda objs: {"pk": _run_obj(objs, "Report").pk, "name": "report.pdf"},
     "cage_detail": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
     "cage_move": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
     "cage_split": lambda objs: {"pk": _run_obj(objs, "Cage").pk},
@@ -85,6 +120,26 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "batch_apply": lambda objs: {"pk": _run_obj(objs, "RandomizationBatch").pk},
     "batch_void": lambda objs: {"pk": _run_obj(objs, "RandomizationBatch").pk},
     "task_complete": lambda objs: {"pk": _run_obj(objs, "Task").pk},
+    # samples, necropsy, notebook
+    "run_samples": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "sample_new": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "run_sample_labels": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "sample_detail": lambda objs: {"pk": _run_obj(objs, "Sample").pk},
+    "sample_correct": lambda objs: {"pk": _run_obj(objs, "Sample").pk},
+    "sample_void": lambda objs: {"pk": _run_obj(objs, "Sample").pk},
+    "sample_label": lambda objs: {"pk": _run_obj(objs, "Sample").pk},
+    "run_necropsies": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "animal_necropsy": lambda objs: {"pk": _run_obj(objs, "Animal").pk},
+    "necropsy_void": lambda objs: {"pk": _run_obj(objs, "Necropsy").pk},
+    "notebook_detail": lambda objs: {"pk": _run_obj(objs, "NotebookEntry").pk},
+    "notebook_edit": lambda objs: {"pk": _run_obj(objs, "NotebookEntry").pk},
+    "notebook_attach": lambda objs: {"pk": _run_obj(objs, "NotebookEntry").pk},
+    "notebook_void": lambda objs: {"pk": _run_obj(objs, "NotebookEntry").pk},
+    "notebook_attachment": lambda objs: {"pk": _run_obj(objs, "NotebookAttachment").pk},
+    "notebook_entry-attachment-content": lambda objs: {
+        "pk": _run_obj(objs, "NotebookEntry").pk,
+        "attachment_id": _run_obj(objs, "NotebookAttachment").pk,
+    },
     # a feed token nobody holds: the feed must answer 404 (calendar apps do not log in)
     "calendar_feed": lambda objs: {"token": "not-a-feed-token"},
 }
@@ -179,7 +234,19 @@ def lab_a_objects(lab, scientist) -> dict[type, Any]:
         Arm: arm,
         RegimenItem: item,
         Amendment: amendment,
+        StudyProcedure: StudyProcedure.objects.create(
+            study=study, role="sample_collection", protocol_version=version
+        ),
+        Holiday: Holiday.objects.create(lab=lab, day="2025-12-25", name="Lab A holiday"),
+        Closure: Closure.objects.create(
+            lab=lab, first_day="2025-08-04", last_day="2025-08-08", reason="Lab A closure"
+        ),
         **_lab_a_run_objects(lab, scientist, study, arm),
+        **_lab_a_dosing_objects(study, scientist, item),
+        **_lab_a_transcription_objects(lab, scientist, study),
+        **_lab_a_report_objects(lab, scientist, study),
+        **_lab_a_welfare_objects(study, scientist),
+        **_lab_a_sample_objects(lab, scientist),
     }
 
 
@@ -364,4 +431,236 @@ def _lab_a_run_objects(lab: Any, scientist: Any, study: Any, arm: Any) -> dict[t
         RandomizationBatch: batch,
         Task: task,
         Unblinding: unblinding,
+    }
+
+
+def _lab_a_welfare_objects(study: Any, scientist: Any) -> dict[type, Any]:
+    """An observation (with an ulcer score), a welfare check, an endpoint episode and record of
+    lab A's animal (written directly: this test is about reading)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from labnotes.models import (
+        Animal,
+        EndpointEpisode,
+        EndpointRecord,
+        Observation,
+        UlcerationScore,
+        WelfareCheck,
+    )
+
+    animal = Animal.objects.get(run__study=study, tag="0001")
+    now = timezone.now()
+    observation = Observation.objects.create(
+        animal=animal,
+        observed_at=now,
+        study_day=1,
+        scores={"Activity": 0},
+        notes="SECRET-A-NOTE",
+        observer=scientist,
+        recorded_by=scientist,
+    )
+    ulcer = UlcerationScore.objects.create(
+        observation=observation, tumour=animal.tumours.get(), score=1
+    )
+    check = WelfareCheck.objects.create(
+        animal=animal,
+        kind="daily_check",
+        due_date=dt.date(2025, 1, 8),
+        rule="ulceration ≥ 1",
+        triggered_by=observation,
+    )
+    record = EndpointRecord.objects.create(
+        animal=animal,
+        cause="tumour_volume",
+        outcome="event",
+        occurred_at=now,
+        study_day=2,
+        recorded_by=scientist,
+    )
+    episode = EndpointEpisode.objects.create(
+        animal=animal,
+        status="closed",
+        cause="tumour_volume",
+        first_reached_at=now,
+        closed_at=now,
+        endpoint_record=record,
+    )
+    return {
+        Observation: observation,
+        UlcerationScore: ulcer,
+        WelfareCheck: check,
+        EndpointRecord: record,
+        EndpointEpisode: episode,
+    }
+
+
+def _lab_a_report_objects(lab: Any, scientist: Any, study: Any) -> dict[type, Any]:
+    """A succeeded report of lab A's run with one stored file (written directly)."""
+    from labnotes.models import Report, ReportArtifact, StoredFile, StudyRun
+
+    run = StudyRun.objects.get(study=study, code="SECRET-A-RUN")
+    stored = StoredFile.objects.create(
+        lab=lab,
+        sha256="a" * 64,
+        size_bytes=10,
+        content_type="application/pdf",
+        original_filename="SECRET-A-report.pdf",
+        stored_by=scientist,
+    )
+    report = Report.objects.create(
+        lab=lab,
+        run=run,
+        kind="final",
+        options={},
+        options_key="0" * 64,
+        data_hash="sha256:" + "0" * 64,
+        status="succeeded",
+        requested_by=scientist,
+    )
+    artifact = ReportArtifact.objects.create(
+        report=report,
+        name="report.pdf",
+        stored_file=stored,
+        sha256="a" * 64,
+        size_bytes=10,
+        content_type="application/pdf",
+        software_version="0.1.0",
+    )
+    return {Report: report, ReportArtifact: artifact}
+
+
+def _lab_a_transcription_objects(lab: Any, scientist: Any, study: Any) -> dict[type, Any]:
+    """A stored scan and a transcription sheet of lab A's run (written directly)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from labnotes.models import StoredFile, StudyRun, TranscriptionSheet
+
+    run = StudyRun.objects.get(study=study)
+    scan = StoredFile.objects.create(
+        lab=lab,
+        sha256="b" * 64,
+        size_bytes=1,
+        content_type="application/pdf",
+        original_filename="SECRET-A-scan.pdf",
+        stored_by=scientist,
+    )
+    sheet = TranscriptionSheet.objects.create(
+        run=run,
+        sheet_date=run.day0,
+        sheet_time=dt.time(9, 0),
+        taken_at=timezone.now(),
+        scan=scan,
+        notes="SECRET-A-SHEET",
+        transcribed_by=scientist,
+        measured_by=scientist,
+    )
+    return {StoredFile: scan, TranscriptionSheet: sheet}
+
+
+def _lab_a_dosing_objects(study: Any, scientist: Any, item: Any) -> dict[type, Any]:
+    """A formulation batch, a (missed) dose record and a hold of lab A's animal."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from labnotes.models import Animal, DoseModification, DoseRecord, FormulationBatch
+
+    animal = Animal.objects.get(run__study=study, tag="0001")
+    now = timezone.now()
+    batch = FormulationBatch.objects.create(
+        study=study,
+        agent="secret",
+        lot="SECRET-A-LOT",
+        concentration_mg_per_ml=1,
+        vehicle="PBS",
+        prepared_by=scientist,
+        prepared_at=now,
+        expires_at=now + dt.timedelta(days=1),
+        recorded_by=scientist,
+    )
+    dose = DoseRecord.objects.create(
+        run=animal.run,
+        animal=animal,
+        regimen_item=item,
+        occurrence=1,
+        scheduled_for=animal.run.day0,
+        outcome="missed",
+        dose_basis="fixed_per_animal",
+        dose=1,
+        recorded_by=scientist,
+    )
+    hold = DoseModification.objects.create(
+        run=animal.run,
+        animal=animal,
+        regimen_item=item,
+        kind="hold",
+        effective_from=animal.run.day0,
+        rule="hold at weight loss ≥ 15 %",
+        reason="Lab A hold",
+        decided_by=scientist,
+    )
+    return {FormulationBatch: batch, DoseRecord: dose, DoseModification: hold}
+
+
+def _lab_a_sample_objects(lab: Any, scientist: Any) -> dict[type, Any]:
+    """A sample, a necropsy and a notebook entry with an attachment in lab A."""
+    import hashlib
+
+    from django.utils import timezone
+
+    from labnotes.models import (
+        Animal,
+        Necropsy,
+        NotebookAttachment,
+        NotebookEntry,
+        NotebookLink,
+        Sample,
+        StoredFile,
+    )
+
+    animal = Animal.objects.get(run__study__lab=lab, tag="0001")
+    now = timezone.now()
+    necropsy = Necropsy.objects.create(
+        animal=animal,
+        performed_at=now,
+        study_day=1,
+        terminal_body_weight_g=19,
+        performed_by=scientist,
+        recorded_by=scientist,
+    )
+    sample = Sample.objects.create(
+        lab=lab,
+        animal=animal,
+        tissue="serum",
+        collected_at=now,
+        study_day=1,
+        barcode="SECRET-A-TUBE",
+        collected_by=scientist,
+        recorded_by=scientist,
+        necropsy=necropsy,
+    )
+    entry = NotebookEntry.objects.create(
+        lab=lab, entry_date=now.date(), title="Lab A secret entry", author=scientist
+    )
+    NotebookLink.objects.create(entry=entry, kind="animal", animal=animal)
+    stored = StoredFile.objects.create(
+        lab=lab,
+        sha256=hashlib.sha256(b"SECRET-A").hexdigest(),
+        size_bytes=8,
+        content_type="text/plain",
+        original_filename="secret.txt",
+        stored_by=scientist,
+    )
+    attachment = NotebookAttachment.objects.create(
+        entry=entry, stored_file=stored, filename="secret.txt", added_by=scientist
+    )
+    return {
+        Sample: sample,
+        Necropsy: necropsy,
+        NotebookEntry: entry,
+        NotebookAttachment: attachment,
     }

@@ -15,7 +15,6 @@ from labnotes.models import (
     Animal,
     Cage,
     Implantation,
-    Measurement,
     RandomizationBatch,
     StudyRun,
     Task,
@@ -25,7 +24,6 @@ from labnotes.models import (
     Unblinding,
 )
 from labnotes.selectors import Blinding, blinding_for
-from planner.api.conventions import ReasonField
 from planner.models import Arm, Study
 
 
@@ -262,63 +260,6 @@ class ImplantationCreateSerializer(serializers.Serializer[Any]):
         if request is not None:
             from labnotes.selectors import list_animals_for_user
 
-            self.fields["animal"].queryset = list_animals_for_user(request.user)  # type: ignore[attr-defined]
-
-
-class MeasurementSerializer(serializers.ModelSerializer[Measurement]):
-    operator = serializers.CharField(source="operator.username", read_only=True)
-    row_version = serializers.IntegerField(read_only=True)
-
-    class Meta:
-        model = Measurement
-        fields = [
-            "id",
-            "kind",
-            "animal",
-            "tumour",
-            "length_mm",
-            "width_mm",
-            "height_mm",
-            "volume_mm3",
-            "formula",
-            "formula_protocol_version",
-            "weight_g",
-            "operator",
-            "instrument",
-            "taken_at",
-            "received_at",
-            "study_day",
-            "entry_method",
-            "client_id",
-            "voided_at",
-            "void_reason",
-            "row_version",
-        ]
-        read_only_fields = fields
-
-
-class MeasurementCreateSerializer(serializers.Serializer[Any]):
-    tumour = serializers.PrimaryKeyRelatedField(queryset=Tumour.objects.none(), required=False)
-    animal = serializers.PrimaryKeyRelatedField(queryset=Animal.objects.none(), required=False)
-    length_mm = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    width_mm = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    height_mm = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    weight_g = serializers.DecimalField(max_digits=6, decimal_places=2, required=False)
-    taken_at = serializers.DateTimeField()
-    instrument = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    client_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    entry_method = serializers.ChoiceField(
-        choices=["api", "instrument", "grid", "form"], default="api"
-    )
-    reason = ReasonField()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        request = self.context.get("request")
-        if request is not None:
-            from labnotes.selectors import list_animals_for_user, list_tumours_for_user
-
-            self.fields["tumour"].queryset = list_tumours_for_user(request.user)  # type: ignore[attr-defined]
             self.fields["animal"].queryset = list_animals_for_user(request.user)  # type: ignore[attr-defined]
 
 

@@ -13,11 +13,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labnotes.api import serializers as s
-from labnotes.filters import AnimalFilterSet, MeasurementFilterSet, TaskFilterSet
+from labnotes.filters import AnimalFilterSet, TaskFilterSet
 from labnotes.models import (
     Animal,
     Cage,
-    Measurement,
     RandomizationBatch,
     StudyRun,
     Task,
@@ -29,7 +28,6 @@ from labnotes.selectors import (
     list_animals_for_user,
     list_batches_for_user,
     list_cages_for_user,
-    list_measurements_for_user,
     list_runs_for_user,
     list_tasks_for_user,
     list_tumours_for_user,
@@ -38,7 +36,6 @@ from labnotes.selectors import (
 )
 from labnotes.services import animals as animal_services
 from labnotes.services import blinding as blinding_services
-from labnotes.services import measurements as measurement_services
 from labnotes.services import randomization as randomization_services
 from labnotes.services import runs as run_services
 from labnotes.services import schedule as schedule_services
@@ -296,39 +293,6 @@ class TumourViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly):  #
         data = dict(body.validated_data)
         implantation = animal_services.record_implantation(operator=request_user(request), **data)
         return _created(self.get_serializer(implantation.tumour).data, implantation.tumour)
-
-
-class MeasurementViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly):  # type: ignore[misc]
-    """Caliper readings and weights. ``POST`` takes an ``Idempotency-Key`` (or ``client_id``)."""
-
-    serializer_class = s.MeasurementSerializer
-    filterset_class = MeasurementFilterSet
-
-    def get_queryset(self) -> QuerySet[Measurement]:
-        return list_measurements_for_user(self.request.user).order_by("animal", "taken_at", "pk")
-
-    @extend_schema(request=s.MeasurementCreateSerializer, parameters=[IDEMPOTENCY_HEADER])
-    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        body = s.MeasurementCreateSerializer(
-            data=request.data, context=self.get_serializer_context()
-        )
-        body.is_valid(raise_exception=True)
-        data = dict(body.validated_data)
-        reading = measurement_services.record_measurement(operator=request_user(request), **data)
-        return _created(self.get_serializer(reading).data, reading)
-
-    @extend_schema(request=s.ReasonSerializer)
-    @action(detail=True, methods=["post"])
-    def void(self, request: Request, pk: str | None = None) -> Response:
-        reading = self.get_object()
-        body = s.ReasonSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
-        voided = measurement_services.void_measurement(
-            measurement=reading,
-            voided_by=request_user(request),
-            reason=body.validated_data["reason"],
-        )
-        return Response(self.get_serializer(voided).data, headers={"ETag": etag_for(voided)})
 
 
 class RandomizationBatchViewSet(VivologViewSetMixin, *ReadOnly):  # type: ignore[misc]

@@ -439,6 +439,11 @@ def _check_unit(unit: str, *, kind: Kind, number: str, raw: str) -> ReadingError
     )
 
 
+def plain_number(value: Decimal) -> str:
+    """A value as the grid shows it: ``12.5``, ``20``, never ``1.25E+1`` or ``12.50``."""
+    return _plain(value)
+
+
 def _plain(value: Decimal) -> str:
     """Decimal as a person writes it: no exponent, no trailing zeros after the point."""
     text = f"{value:f}"

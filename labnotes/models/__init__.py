@@ -11,12 +11,62 @@ from labnotes.models.animals import (
     TumourRole,
 )
 from labnotes.models.blinding import Unblinding, UnblindingScope
+from labnotes.models.dosing import (
+    DeviationKind,
+    DoseDeviation,
+    DoseModification,
+    DoseOutcome,
+    DoseRecord,
+    FormulationBatch,
+    ModificationKind,
+)
 from labnotes.models.feeds import CalendarFeedToken
+from labnotes.models.files import StoredFile
 from labnotes.models.jobs import BackgroundJob, JobStatus
-from labnotes.models.measurements import EntryMethod, Measurement, MeasurementKind
+from labnotes.models.measurements import (
+    CaptureSettings,
+    EntryMethod,
+    GridOrder,
+    Measurement,
+    MeasurementCode,
+    MeasurementKind,
+    PendingAxis,
+    PendingAxisStatus,
+    RepeatPolicy,
+)
+from labnotes.models.notebook import (
+    NotebookAttachment,
+    NotebookEntry,
+    NotebookEntryVersion,
+    NotebookLink,
+    NotebookLinkKind,
+    NotebookRestriction,
+)
 from labnotes.models.randomization import BatchMethod, BatchStatus, RandomizationBatch
+from labnotes.models.reports import (
+    Report,
+    ReportArtifact,
+    ReportKind,
+    ReportStatus,
+    ReportVariant,
+)
 from labnotes.models.runs import RunStatus, StudyRun
+from labnotes.models.samples import GrossFinding, Necropsy, Sample, SampleTissue
 from labnotes.models.tasks import Task, TaskKind, TaskStatus
+from labnotes.models.transcription import TranscriptionSheet, TranscriptionStatus
+from labnotes.models.welfare import (
+    EndpointCause,
+    EndpointEpisode,
+    EndpointLevel,
+    EndpointRecord,
+    EpisodeStatus,
+    Observation,
+    SurvivalOutcome,
+    UlcerationScore,
+    WelfareCheck,
+    WelfareCheckKind,
+    WelfareCheckStatus,
+)
 
 __all__ = [
     "Animal",
@@ -28,19 +78,61 @@ __all__ = [
     "Cage",
     "CageAssignment",
     "CalendarFeedToken",
+    "CaptureSettings",
+    "DeviationKind",
+    "DoseDeviation",
+    "DoseModification",
+    "DoseOutcome",
+    "DoseRecord",
+    "EndpointCause",
+    "EndpointEpisode",
+    "EndpointLevel",
+    "EndpointRecord",
     "EntryMethod",
+    "EpisodeStatus",
+    "FormulationBatch",
+    "GridOrder",
+    "GrossFinding",
     "Implantation",
     "JobStatus",
     "Measurement",
+    "MeasurementCode",
     "MeasurementKind",
+    "ModificationKind",
+    "Necropsy",
+    "NotebookAttachment",
+    "NotebookEntry",
+    "NotebookEntryVersion",
+    "NotebookLink",
+    "NotebookLinkKind",
+    "NotebookRestriction",
+    "Observation",
+    "PendingAxis",
+    "PendingAxisStatus",
     "RandomizationBatch",
+    "RepeatPolicy",
+    "Report",
+    "ReportArtifact",
+    "ReportKind",
+    "ReportStatus",
+    "ReportVariant",
     "RunStatus",
+    "Sample",
+    "SampleTissue",
+    "StoredFile",
     "StudyRun",
+    "SurvivalOutcome",
     "Task",
     "TaskKind",
     "TaskStatus",
+    "TranscriptionSheet",
+    "TranscriptionStatus",
     "Tumour",
     "TumourRole",
+    "UlcerationScore",
     "Unblinding",
     "UnblindingScope",
+    "WelfareCheck",
+    "WelfareCheckKind",
+    "WelfareCheckStatus",
 ]

@@ -21,6 +21,7 @@ class BatchMethod(models.TextChoices):
     SIMPLE = "simple", "Simple (seeded)"
     STRATIFIED = "stratified", "Stratified on tumour volume"
     BALANCE = "balance", "Multi-covariate balance"
+    IMPORTED = "imported", "Imported (allocation from a past or running study)"
 
 
 # Columns an applied batch may still change: only voiding it (status, who, when, why).

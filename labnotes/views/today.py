@@ -22,6 +22,12 @@ from labnotes.selectors import (
     list_tasks_for_day,
     list_tasks_for_user,
 )
+from labnotes.selectors_welfare import (
+    list_checks_for_day,
+    list_open_episodes_for_user,
+    next_working_day,
+    projected_before_break,
+)
 from labnotes.services import prints as print_services
 from labnotes.services.schedule import complete_task
 from planner.selectors import get_current_lab
@@ -66,26 +72,60 @@ def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     runs: dict[int, dict[str, Any]] = {}
     for task in tasks:
         runs.setdefault(task.run_id, {"run": task.run, "dosers": dosing[task.run.study_id]})
-    return render(
-        request,
-        "labnotes/today.html",
-        {
-            "day": day,
-            "room": room,
-            "rooms": list_rooms_for_user(request.user),
-            "overdue": [r for r in rows if r["task"].task_date < day],
-            "due": [
-                r for r in rows if r["task"].task_date == day and r["task"].status == TaskStatus.DUE
-            ],
-            "done": [
-                r
-                for r in rows
-                if r["task"].task_date == day and r["task"].status == TaskStatus.DONE
-            ],
-            "alerts": list_endpoint_alerts_for_user(request.user),
-            "runs": list(runs.values()),
-        },
-    )
+    welfare = _welfare(request, lab, day, room)
+    # Times on the page in the lab's zone (episodes, checks).
+    with timezone.override(lab.zone if lab is not None else None):
+        response = render(
+            request,
+            "labnotes/today.html",
+            {
+                "day": day,
+                "room": room,
+                "rooms": list_rooms_for_user(request.user),
+                "overdue": [r for r in rows if r["task"].task_date < day],
+                "due": [
+                    r
+                    for r in rows
+                    if r["task"].task_date == day and r["task"].status == TaskStatus.DUE
+                ],
+                "done": [
+                    r
+                    for r in rows
+                    if r["task"].task_date == day and r["task"].status == TaskStatus.DONE
+                ],
+                "alerts": list_endpoint_alerts_for_user(request.user),
+                "runs": list(runs.values()),
+                **welfare,
+            },
+        )
+    return response
+
+
+def _welfare(
+    request: AuthenticatedHttpRequest, lab: Any, day: dt.date, room: str
+) -> dict[str, Any]:
+    """Open endpoint episodes (with the hours since the first reading at the limit), the day's
+    welfare checks, and — on the last working day before a weekend or holiday — the animals
+    projected to pass a limit before the next working day."""
+    now = timezone.now()
+    episodes = []
+    for episode in list_open_episodes_for_user(request.user):
+        hours = (now - episode.first_reached_at).total_seconds() / 3600
+        episodes.append({"episode": episode, "hours": hours, "late": hours > 24})
+    projections: list[Any] = []
+    following = None
+    if lab is not None and day == lab.local_date(now):
+        following, breaks = next_working_day(lab, day)
+        if breaks:
+            projections = projected_before_break(request.user, lab=lab, today=day)
+        else:
+            following = None
+    return {
+        "episodes": episodes,
+        "checks": list(list_checks_for_day(request.user, day=day, room=room or None)),
+        "projections": projections,
+        "next_working_day": following,
+    }
 
 
 @login_required

@@ -23,6 +23,7 @@
  *     a weight cell belongs to the animal; data-tumour on the cell itself also works.
  *   A cell rendered with a value and data-client-id is a reading saved earlier.
  *   [data-grid-live], [data-grid-message]                        optional; created when absent
+ *   [data-volume] in a tumour's row                              filled with an answer's volume_mm3
  *
  * Behaviour: Enter saves the cell and moves on in data-order (never submits a form); Tab,
  * Shift+Tab and arrows move; a scanned tag jumps to its animal, an unknown tag warns and keeps
@@ -709,6 +710,7 @@
         cell.committedRaw = shown;
       }
       cell.input.removeAttribute("aria-invalid");
+      this.showVolume(cell, data);
       this.finish(cell, record);
       if (cell.queue.length) {
         return;
@@ -736,6 +738,18 @@
       const note = data.message ? ` ${data.message}` : "";
       this.setState(cell, "saved", `Saved${note ? "." + note : ""}`, record.client_id);
       this.announce(`${label} ${shown} saved.`);
+    }
+
+    /* The row's live volume: an answer with volume_mm3 fills the tumour row's [data-volume]. */
+    showVolume(cell, data) {
+      if (typeof data.volume_mm3 !== "string" || !cell.tumour) {
+        return;
+      }
+      const row = cell.element.closest("[data-tumour]");
+      const target = row ? row.querySelector("[data-volume]") : null;
+      if (target) {
+        target.textContent = data.volume_mm3;
+      }
     }
 
     refused(cell, record, message) {

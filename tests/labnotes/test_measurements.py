@@ -170,3 +170,168 @@ def test_void_measurement_keeps_reading_with_reason(design, tumour):
     assert voided.is_voided and voided.void_reason == "wrong animal"
     assert voided.row_version == 2
     assert Measurement.objects.count() == 1
+
+
+# -- codes, repeats, corrections, counted readings ----------------------------------------------
+
+
+def test_codes_np_nm_nd_are_stored_without_values(design, tumour):
+    now = timezone.now()
+    np_reading = record_measurement(
+        tumour=tumour, code="np", taken_at=now, operator=design.technician
+    )
+    assert (np_reading.reading_code, np_reading.volume_mm3, np_reading.length_mm) == (
+        "NP",
+        Decimal("0"),
+        None,
+    )
+    with pytest.raises(ValidationError, match="needs a reason"):
+        record_measurement(tumour=tumour, code="NM", taken_at=now, operator=design.technician)
+    with pytest.raises(ValidationError, match="for tumours"):
+        record_measurement(
+            animal=tumour.animal,
+            code="NP",
+            code_reason="x",
+            taken_at=now,
+            operator=design.technician,
+        )
+    nd = record_measurement(
+        animal=tumour.animal,
+        code="ND",
+        code_reason="in procedure room",
+        taken_at=now,
+        operator=design.technician,
+    )
+    assert (nd.kind, nd.weight_g, nd.code_reason) == ("weight", None, "in procedure room")
+
+
+def test_same_day_repeat_links_to_the_days_latest_and_counts_by_policy(design, tumour):
+    from labnotes.services.measurements import counted_readings
+
+    now = timezone.now()
+    first = record_measurement(
+        tumour=tumour,
+        length_mm=10,
+        width_mm=8,
+        taken_at=now - dt.timedelta(minutes=5),
+        operator=design.technician,
+    )
+    repeat = record_measurement(
+        tumour=tumour,
+        length_mm=10,
+        width_mm=6,
+        taken_at=now,
+        operator=design.technician,
+        as_repeat=True,
+    )
+    assert repeat.repeat_of == first and first.voided_at is None
+    readings = Measurement.objects.filter(tumour=tumour)
+    last = counted_readings(readings, policy="last")
+    mean = counted_readings(readings, policy="mean")
+    key = (tumour.animal_id, tumour.pk, first.study_day)
+    assert last[key].value == Decimal("180.00")  # 10 × 6² / 2
+    assert mean[key].value == Decimal("250.00")  # (320 + 180) / 2
+    assert mean[key].readings == 2
+
+
+def test_correction_with_a_stale_version_is_refused_and_writes_nothing(design, tumour):
+    from labnotes.services.common import StaleWrite
+    from labnotes.services.measurements import correct_measurement
+
+    reading = record_measurement(
+        tumour=tumour, length_mm=10, width_mm=8, taken_at=timezone.now(), operator=design.technician
+    )
+    with pytest.raises(ValidationError, match="reason"):
+        correct_measurement(
+            measurement=reading, corrected_by=design.technician, reason="", length_mm=11, width_mm=8
+        )
+    with pytest.raises(StaleWrite):
+        correct_measurement(
+            measurement=reading,
+            corrected_by=design.technician,
+            reason="typo",
+            expected_version=reading.row_version + 1,
+            length_mm=11,
+            width_mm=8,
+        )
+    assert Measurement.objects.count() == 1 and Measurement.objects.get().voided_at is None
+    fixed = correct_measurement(
+        measurement=reading,
+        corrected_by=design.technician,
+        reason="typo",
+        expected_version=reading.row_version,
+        length_mm=11,
+        width_mm=8,
+    )
+    reading.refresh_from_db()
+    assert reading.void_reason == "Corrected: Typo" and fixed.correction_of == reading
+    assert fixed.taken_at == reading.taken_at and fixed.volume_mm3 == Decimal("352.00")
+
+
+def test_api_codes_corrections_with_if_match_and_grid_cells_for_instruments(design, run, tumour):
+    from django.urls import reverse
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(design.technician)
+    now = timezone.now().isoformat()
+    created = client.post(
+        reverse("measurement-list"),
+        {"tumour": tumour.pk, "length_mm": "10", "width_mm": "8", "taken_at": now},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    etag = created["ETag"]
+    url = reverse("measurement-correct", kwargs={"pk": created.json()["id"]})
+    stale = client.post(
+        url,
+        {"length_mm": "11", "width_mm": "8", "reason": "typo"},
+        format="json",
+        HTTP_IF_MATCH='"labnotes.measurement-999-v1"',
+    )
+    assert stale.status_code == 412
+    fixed = client.post(
+        url,
+        {"length_mm": "11", "width_mm": "8", "reason": "typo"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert fixed.status_code == 201, fixed.content
+    assert fixed.json()["correction_of"] == created.json()["id"]
+    again = client.post(
+        url,
+        {"length_mm": "12", "width_mm": "8", "reason": "typo"},
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert again.status_code == 412, "the corrected reading changed: the old ETag is stale"
+
+    cell = {
+        "run": run.pk,
+        "client_id": "balance-2:0001",
+        "animal": str(tumour.animal_id),
+        "tumour": None,
+        "field": "weight",
+        "raw": "ST,+00021.37  g",
+        "taken_at": now,
+        "operator": str(design.technician.pk),
+    }
+    cells = reverse("measurement-cells")
+    answers = [
+        client.post(cells, cell, format="json", HTTP_IDEMPOTENCY_KEY="balance-2:0001")
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [201, 201]
+    assert answers[1]["Idempotent-Replayed"] == "true"
+    assert answers[0].json()["display"] == "21.37"
+    unstable = client.post(
+        cells, {**cell, "client_id": "b:2", "raw": "US,+00021.37  g"}, format="json"
+    )
+    assert unstable.status_code == 400 and "Unstable" in unstable.json()["error"]
+    weights = Measurement.objects.filter(kind="weight")
+    assert weights.count() == 1 and weights.get().entry_method == "instrument"
+
+    counted = client.get(reverse("measurement-counted"), {"run": run.pk})
+    assert counted.status_code == 200
+    values = {(row["tumour"], row["value"]) for row in counted.json()}
+    assert values == {(tumour.pk, "352.00"), (None, "21.37")}

@@ -13,7 +13,9 @@ from planner.models import AuditChainLink, Lab
 from planner.security.audit_chain import verify_audit_trail
 from planner.services import tenancy
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# The runtime role is one role of the whole PostgreSQL cluster: under pytest-xdist these tests
+# run in one worker (``--dist loadgroup``), never provisioning it from two at once.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("runtime_role")]
 
 REFUSED_ON_AUDIT_TABLES = [
     "DELETE FROM planner_labevent",
