@@ -35,6 +35,10 @@ app.conf.update(
             "task": "planner.tasks.verify_audit_trail_nightly",
             "schedule": crontab(hour=2, minute=30),
         },
+        "sweep-report-jobs": {
+            "task": "labnotes.tasks.sweep_report_jobs",
+            "schedule": 60.0,
+        },
         "send-outbound-messages": {
             "task": "planner.tasks.send_pending_outbound_messages",
             "schedule": 60.0,

@@ -306,6 +306,7 @@ DEMO_USERS = [
     "qa",
     "labadmin",
     "viewer",
+    "vet",
 ]
 
 

@@ -209,6 +209,14 @@ if CELERY_BROKER_VISIBILITY_TIMEOUT <= CELERY_TASK_TIME_LIMIT:
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT}
 CELERY_TASK_DEFAULT_QUEUE = env_str("VIVOLOG_CELERY_QUEUE", "vivolog")
+# Report jobs: the running job writes a heartbeat this often; the beat sweeper treats a job whose
+# heartbeat is older than the stale threshold as lost (re-queued once, then failed).
+VIVOLOG_REPORT_HEARTBEAT_SECONDS = env_int("VIVOLOG_REPORT_HEARTBEAT_SECONDS", 10, minimum=1)
+VIVOLOG_REPORT_STALE_SECONDS = env_int("VIVOLOG_REPORT_STALE_SECONDS", 120, minimum=2)
+if VIVOLOG_REPORT_STALE_SECONDS <= VIVOLOG_REPORT_HEARTBEAT_SECONDS:
+    raise ConfigError(
+        "VIVOLOG_REPORT_STALE_SECONDS must be longer than VIVOLOG_REPORT_HEARTBEAT_SECONDS"
+    )
 CELERY_TASK_ALWAYS_EAGER = False
 VIVOLOG_BROKER_PURGE_AFTER_SECONDS = env_int("VIVOLOG_BROKER_PURGE_AFTER_SECONDS", 3600, minimum=60)
 

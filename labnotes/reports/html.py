@@ -105,8 +105,17 @@ def section(identifier: str, title: str, content: str, *, major: bool = False) -
 
 
 def watermark_text(report: ReportInput) -> str:
-    """EXPLORATORY when the options differ from the plan, else FINAL or INTERIM."""
+    """EXPLORATORY when the options differ from the plan, else FINAL or INTERIM (the kind line
+    of the title page and the running header)."""
     return "EXPLORATORY" if report.exploratory else report.kind.upper()
+
+
+def watermark_html(report: ReportInput) -> str:
+    """The diagonal page watermark: only an exploratory report carries one (a final or interim
+    report that follows the plan is the plan's analysis and needs no stamp across its pages)."""
+    if not report.exploratory:
+        return ""
+    return '<div class="watermark" aria-hidden="true">EXPLORATORY</div>'
 
 
 def title_page(report: ReportInput) -> str:
@@ -199,9 +208,55 @@ def design_section(report: ReportInput, results: ReportResults) -> str:
             + esc(", ".join(f"day {d}: {n}" for d, n in sorted(batches.items())))
             + ".</p>"
         )
+    if report.batches:
+        content.append(_batches_html(report))
     if report.amendments:
         content.append("<h3>Amendments</h3>" + _log_table(report.amendments))
     return section("design", "Design, arms and regimens", "".join(content))
+
+
+def _batches_html(report: ReportInput) -> str:
+    """Applied randomization batches and the covariate balance across arms after each."""
+    rows = [
+        (
+            num(b.number),
+            num(b.study_day),
+            b.method,
+            num(b.seed),
+            num(b.animals),
+            "; ".join(
+                f"{name} {fmt.number(value, 2) if value is not None else '–'}"
+                for name, value in b.largest_smd
+            ),
+        )
+        for b in report.batches
+    ]
+    parts = [
+        "<h3>Randomization batches</h3>",
+        table(
+            ["Batch", "Study day", "Method", "Seed", "Animals", "Largest SMD after the batch"],
+            rows,
+        ),
+    ]
+    last = report.batches[-1]
+    if last.balance:
+        parts.append(
+            table(
+                ["Arm", "Covariate", Cell("n", numeric=True), "Mean", "SD"],
+                [
+                    (
+                        row.arm,
+                        row.covariate,
+                        num(row.n),
+                        num(fmt.number(row.mean, 1) if row.mean is not None else "–"),
+                        num(fmt.number(row.sd, 1) if row.sd is not None else "–"),
+                    )
+                    for row in last.balance
+                ],
+                caption=f"Balance of the covariates across arms after batch {last.number}",
+            )
+        )
+    return "".join(parts)
 
 
 def _log_table(entries: Sequence[LogEntry]) -> str:
@@ -874,9 +929,9 @@ def render_html(report: ReportInput, results: ReportResults) -> str:
         title=esc(f"{report.study_code} {report.run_code} — {report.kind} report"),
         style=style,
         body_class="exploratory" if report.exploratory else report.kind,
-        watermark=esc(watermark_text(report)),
+        watermark=watermark_html(report),
         body=body,
     )
 
 
-__all__ = ["esc", "render_html", "watermark_text"]
+__all__ = ["esc", "render_html", "watermark_html", "watermark_text"]

@@ -137,6 +137,31 @@ class AnimalFlow:
 
 
 @dataclass(frozen=True)
+class BalanceRow:
+    """One arm of a randomization batch's running balance table (covariate mean ± SD)."""
+
+    arm: str
+    n: int
+    covariate: str
+    mean: float | None
+    sd: float | None
+
+
+@dataclass(frozen=True)
+class RandomizationBatchInfo:
+    """One applied randomization batch: when (study day), how (method, seed), how many, and the
+    balance of the covariates across arms after it (``largest_smd`` per covariate)."""
+
+    number: int
+    study_day: int
+    method: str
+    seed: int
+    animals: int
+    balance: tuple[BalanceRow, ...] = ()
+    largest_smd: tuple[tuple[str, float | None], ...] = ()
+
+
+@dataclass(frozen=True)
 class ArriveItem:
     """One ARRIVE 2.0 Essential 10 item; ``text`` None when the structured data lack it."""
 
@@ -245,6 +270,7 @@ class ReportInput:
     survival_definition: str = ""
     assays: tuple[AssayRow, ...] = ()
     flow: AnimalFlow | None = None
+    batches: tuple[RandomizationBatchInfo, ...] = ()
     arrive: tuple[ArriveItem, ...] = ()
     deviations: tuple[LogEntry, ...] = ()
     corrections: tuple[LogEntry, ...] = ()
@@ -272,6 +298,7 @@ class ReportInput:
             ("body_weight", {r.group for r in self.body_weight}),
             ("survival", {r.group for r in self.survival}),
             ("assays", {r.group for r in self.assays}),
+            ("batches", {row.arm for b in self.batches for row in b.balance}),
         ):
             unknown = sorted(groups - known)
             if unknown:
@@ -306,10 +333,12 @@ __all__ = [
     "Arm",
     "ArriveItem",
     "AssayRow",
+    "BalanceRow",
     "BodyWeightRow",
     "CountWithReason",
     "GrowthRow",
     "LogEntry",
+    "RandomizationBatchInfo",
     "ReportInput",
     "ReportInputError",
     "Signature",

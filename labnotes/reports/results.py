@@ -406,77 +406,31 @@ def compute_results(report: ReportInput) -> ReportResults:
         roles = sorted({row.tumour for row in report.growth})
         control = report.control
         if "injected" in roles:
-            data = read_growth_csv(directory / GROWTH_CSV, tumour="injected")
-            if control is None:
-                try:
-                    control = find_control(data.groups)
-                except AnalysisInputError:
-                    control = None
-            if control is not None and control in data.groups:
-                baseline, day = resolve_days(data, control, None, options.analysis_day)
-                growth_figures = _growth_figure_data(data, day, baseline)
-                growth_command = Command(
-                    "growth",
-                    "Tumour volume summary, T/C, TGI with bootstrap CI, regressions, mRECIST",
-                    _growth_arguments(control, day, options, "injected"),
+            # Early in a run (only the day-0 readings) or with too few animals the engine
+            # cannot estimate growth; the report then says why instead of failing whole.
+            growth_commands: list[Command] = []
+            growth_output: dict[str, Any] = {}
+            try:
+                growth_figures, contralateral = _growth_part(
+                    report, directory, control, growth_commands, growth_output, notes
                 )
-                commands.append(growth_command)
-                output["growth"] = run_command(growth_command, directory)
-                output["growth_figures"] = _growth_extras(
-                    growth_figures,
-                    data,
-                    control=control,
-                    baseline=baseline,
-                    day=day,
-                    fold=options.growth_delay_fold,
-                    notes=notes,
-                )
-                if "contralateral" in roles:
-                    other = read_growth_csv(directory / GROWTH_CSV, tumour="contralateral")
-                    if control in other.groups:
-                        base_c, day_c = resolve_days(other, control, None, options.analysis_day)
-                        contralateral = _growth_figure_data(other, day_c, base_c)
-                        contra_command = Command(
-                            "growth_contralateral",
-                            "Contralateral (non-injected) tumours: summary and TGI",
-                            _growth_arguments(control, day_c, options, "contralateral"),
-                        )
-                        commands.append(contra_command)
-                        output["growth_contralateral"] = run_command(contra_command, directory)
-                        output["growth_contralateral_figures"] = {
-                            "curves": _curves_json(contralateral)
-                        }
-                synergy = options.synergy_arms
-                if synergy is not None:
-                    output.update(_synergy(commands, directory, synergy, day, options, notes))
+            except AnalysisInputError as exc:
+                growth_figures, contralateral = None, None
+                notes.append(f"tumour growth not analysed: {exc}")
+            else:
+                commands.extend(growth_commands)
+                output.update(growth_output)
         if report.survival:
-            rows = report.survival
-            survival_data = SurvivalData(
-                tuple(r.animal for r in rows),
-                tuple(r.group for r in rows),
-                tuple(r.time_days for r in rows),
-                tuple(r.event for r in rows),
-            )
-            survival_control = report.control if report.control in survival_data.groups else None
-            survival = analyze_survival(survival_data, control=survival_control)
-            risk_days = at_risk_days(survival_data.time_days)
-            arguments = [
-                "survival",
-                "--input",
-                SURVIVAL_CSV,
-                "--control",
-                survival.control,
-                "--at-risk-days",
-                *(_day_arg(d) for d in risk_days),
-            ]
-            survival_command = Command(
-                "survival",
-                "Kaplan-Meier medians, log-rank (overall, pairwise Holm), %ILS, Cox hazard ratios",
-                tuple(arguments),
-            )
-            commands.append(survival_command)
-            output["survival"] = run_command(survival_command, directory)
-            output["survival_definition"] = report.survival_definition
+            try:
+                survival, risk_days, survival_command, survival_json = _survival_part(
+                    report, directory
+                )
+            except AnalysisInputError as exc:
+                notes.append(f"survival not analysed: {exc}")
+            else:
+                commands.append(survival_command)
+                output["survival"] = survival_json
+                output["survival_definition"] = report.survival_definition
     weight_curves: dict[str, tuple[WeightPoint, ...]] = {}
     if report.body_weight:
         weight_curves, output["body_weight"] = body_weight_summary(
@@ -496,6 +450,107 @@ def compute_results(report: ReportInput) -> ReportResults:
         body_weight=weight_curves,
         warnings=tuple(notes),
     )
+
+
+def _growth_part(
+    report: ReportInput,
+    directory: Path,
+    control: str | None,
+    commands: list[Command],
+    output: dict[str, Any],
+    notes: list[str],
+) -> tuple[GrowthFigureData | None, GrowthFigureData | None]:
+    """Growth (injected, then contralateral tumours) and synergy; fills ``commands``/``output``.
+
+    Raises AnalysisInputError when the engine cannot analyse the injected tumours at all.
+    """
+    options = report.options
+    roles = sorted({row.tumour for row in report.growth})
+    data = read_growth_csv(directory / GROWTH_CSV, tumour="injected")
+    if control is None:
+        try:
+            control = find_control(data.groups)
+        except AnalysisInputError:
+            control = None
+    if control is None or control not in data.groups:
+        return None, None
+    baseline, day = resolve_days(data, control, None, options.analysis_day)
+    growth_figures = _growth_figure_data(data, day, baseline)
+    growth_command = Command(
+        "growth",
+        "Tumour volume summary, T/C, TGI with bootstrap CI, regressions, mRECIST",
+        _growth_arguments(control, day, options, "injected"),
+    )
+    output["growth"] = run_command(growth_command, directory)
+    commands.append(growth_command)
+    output["growth_figures"] = _growth_extras(
+        growth_figures,
+        data,
+        control=control,
+        baseline=baseline,
+        day=day,
+        fold=options.growth_delay_fold,
+        notes=notes,
+    )
+    contralateral: GrowthFigureData | None = None
+    if "contralateral" in roles:
+        other = read_growth_csv(directory / GROWTH_CSV, tumour="contralateral")
+        if control in other.groups:
+            try:
+                base_c, day_c = resolve_days(other, control, None, options.analysis_day)
+                contra_command = Command(
+                    "growth_contralateral",
+                    "Contralateral (non-injected) tumours: summary and TGI",
+                    _growth_arguments(control, day_c, options, "contralateral"),
+                )
+                output["growth_contralateral"] = run_command(contra_command, directory)
+            except AnalysisInputError as exc:
+                notes.append(f"contralateral tumours not analysed: {exc}")
+            else:
+                contralateral = _growth_figure_data(other, day_c, base_c)
+                commands.append(contra_command)
+                output["growth_contralateral_figures"] = {"curves": _curves_json(contralateral)}
+    synergy = options.synergy_arms
+    if synergy is not None:
+        synergy_commands: list[Command] = []
+        try:
+            synergy_output = _synergy(synergy_commands, directory, synergy, day, options, notes)
+        except AnalysisInputError as exc:
+            notes.append(f"combination synergy not analysed: {exc}")
+        else:
+            commands.extend(synergy_commands)
+            output.update(synergy_output)
+    return growth_figures, contralateral
+
+
+def _survival_part(
+    report: ReportInput, directory: Path
+) -> tuple[SurvivalAnalysis, tuple[float, ...], Command, dict[str, Any]]:
+    rows = report.survival
+    survival_data = SurvivalData(
+        tuple(r.animal for r in rows),
+        tuple(r.group for r in rows),
+        tuple(r.time_days for r in rows),
+        tuple(r.event for r in rows),
+    )
+    survival_control = report.control if report.control in survival_data.groups else None
+    survival = analyze_survival(survival_data, control=survival_control)
+    risk_days = at_risk_days(survival_data.time_days)
+    arguments = [
+        "survival",
+        "--input",
+        SURVIVAL_CSV,
+        "--control",
+        survival.control,
+        "--at-risk-days",
+        *(_day_arg(d) for d in risk_days),
+    ]
+    survival_command = Command(
+        "survival",
+        "Kaplan-Meier medians, log-rank (overall, pairwise Holm), %ILS, Cox hazard ratios",
+        tuple(arguments),
+    )
+    return survival, risk_days, survival_command, run_command(survival_command, directory)
 
 
 def _growth_arguments(

@@ -16,6 +16,7 @@ generation time), so its SHA-256 identifies its content.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import math
 from collections.abc import Iterable, Sequence
@@ -239,21 +240,32 @@ def render_xlsx(report: ReportInput, results: ReportResults) -> bytes:
     book.properties.creator = report.generated_by
     output = io.BytesIO()
     book.save(output)
-    return _with_fixed_zip_times(output.getvalue())
+    return _with_fixed_zip_times(output.getvalue(), created)
 
 
-def _with_fixed_zip_times(data: bytes) -> bytes:
-    """Rewrite the workbook's ZIP with a fixed entry time: openpyxl stamps the clock (2-s
-    resolution), so two builds of the same input differed when they straddled a second."""
+def _with_fixed_zip_times(data: bytes, created: dt.datetime) -> bytes:
+    """Rewrite the workbook's ZIP with a fixed entry time and modification date: openpyxl
+    stamps the clock on save (ZIP entries at 2-s resolution, and ``dcterms:modified`` in
+    docProps/core.xml whatever ``properties.modified`` says), so two builds of the same input
+    differed when they straddled a second. Both become the report's generation time."""
+    import re
     import zipfile
 
+    stamp = created.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     source = zipfile.ZipFile(io.BytesIO(data))
     output = io.BytesIO()
     with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = re.sub(
+                    rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                    rb"\g<1>" + stamp + rb"\g<2>",
+                    content,
+                )
             fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            target.writestr(fixed, source.read(info.filename))
+            target.writestr(fixed, content)
     return output.getvalue()
 
 

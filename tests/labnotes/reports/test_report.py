@@ -248,7 +248,10 @@ def test_exploratory_watermark_lists_differences_when_options_differ_from_plan(
     final = render_html(
         dataclasses.replace(report, exploratory=False, plan_differences=()), results
     )
-    assert "EXPLORATORY" not in final and ">FINAL<" in final
+    # Only an exploratory report carries a page watermark; the final one is the plan's analysis.
+    assert '<div class="watermark" aria-hidden="true">EXPLORATORY</div>' in html
+    assert "EXPLORATORY" not in final and 'class="watermark"' not in final
+    assert '<p class="kind">FINAL' in final
 
 
 def test_sections_absent_when_their_data_are_absent() -> None:
