@@ -89,6 +89,14 @@ class StudyRunSerializer(serializers.ModelSerializer[StudyRun]):
             self.fields["study"].queryset = list_studies_for_user(request.user)  # type: ignore[attr-defined]
 
 
+class RechallengeSerializer(serializers.Serializer[Any]):
+    """A linked re-challenge run: its code, day 0 and the cured animals (ids) of this run."""
+
+    code = serializers.CharField(max_length=40)
+    day0 = serializers.DateField()
+    animals = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1)
+
+
 class AnimalSerializer(serializers.ModelSerializer[Animal]):
     arm = BlindedArmField()
     cage = serializers.CharField(source="cage_label", read_only=True, default=None)

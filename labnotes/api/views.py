@@ -8,6 +8,7 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -103,6 +104,31 @@ class StudyRunViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *ReadOnly): 
                 for row in staging_rows(run)
             ]
         )
+
+    @extend_schema(request=s.RechallengeSerializer, parameters=[IDEMPOTENCY_HEADER])
+    @action(detail=True, methods=["post"])
+    def rechallenge(self, request: Request, pk: str | None = None) -> Response:
+        """Start a linked re-challenge run with cured animals of this run (their history kept);
+        register the age-matched naive controls in the new run with ``bulk-register``."""
+        run = self.get_object()
+        serializer = s.RechallengeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        wanted = set(data["animals"])
+        animals = list(list_animals_for_user(request.user).filter(run=run, pk__in=wanted))
+        missing = sorted(wanted - {animal.pk for animal in animals})
+        if missing:
+            raise ValidationError(
+                {"animals": f"Not animals of run {run.code}: {', '.join(map(str, missing))}."}
+            )
+        child = run_services.start_rechallenge_run(
+            parent_run=run,
+            code=data["code"],
+            day0=data["day0"],
+            animals=animals,
+            started_by=request_user(request),
+        )
+        return _created(self.get_serializer(child).data, child)
 
     @action(detail=True, methods=["post"], url_path="expand-tasks")
     def expand_tasks(self, request: Request, pk: str | None = None) -> Response:

@@ -166,3 +166,39 @@ def test_cage_split_through_api_keeps_history(design, randomized_run):
     assert response.status_code == 201, response.content
     assert sorted(response.json()["occupants"]) == sorted(a.tag for a in mates)
     assert mates[0].cage_assignments.count() == 2
+
+
+def test_rechallenge_through_api_links_cured_animals_and_refuses_foreign_ones(design, run):
+    from labnotes.models import StudyRun
+    from labnotes.services.animals import register_animals
+    from labnotes.services.runs import start_study_run
+    from tests.labnotes.builders import tag_rows
+
+    cured = register_animals(run=run, rows=tag_rows(3), registered_by=design.technician)
+    other_run = start_study_run(
+        study=design.study, code="RUN-2", day0=run.day0, started_by=design.director
+    )
+    stranger = register_animals(
+        run=other_run, rows=tag_rows(1, start=500), registered_by=design.technician
+    )[0]
+    url = reverse("study_run-rechallenge", kwargs={"pk": run.pk})
+    client = client_for(design.director)
+    refused = client.post(
+        url,
+        {"code": "RC-9", "day0": run.day0.isoformat(), "animals": [cured[0].pk, stranger.pk]},
+        format="json",
+    )
+    assert refused.status_code == 400
+    assert str(stranger.pk) in refused.content.decode()
+    assert not StudyRun.objects.filter(code="RC-9").exists()
+    response = client.post(
+        url,
+        {"code": "RC-9", "day0": run.day0.isoformat(), "animals": [a.pk for a in cured[:2]]},
+        format="json",
+    )
+    assert response.status_code == 201, response.content
+    child = StudyRun.objects.get(code="RC-9")
+    assert response.json()["id"] == child.pk and child.parent_run == run
+    assert sorted(Animal.objects.filter(run=child).values_list("origin_id", flat=True)) == sorted(
+        a.pk for a in cured[:2]
+    )
