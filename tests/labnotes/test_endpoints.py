@@ -145,7 +145,7 @@ def test_endpoint_within_24_hours_is_not_flagged(lab):
 def test_endpoint_cancels_the_animals_future_tasks_only(lab):
     w = welfare_run(lab, day0_days_ago=8)  # treatment started yesterday: tasks ahead
     expand_run_tasks(run=w.run, requested_by=w.design.director)
-    today = timezone.localdate()
+    today = lab.local_date(timezone.now())
     future = Task.objects.annotate(day=Coalesce("scheduled_date", "nominal_date")).filter(
         day__gte=today, status=TaskStatus.DUE
     )

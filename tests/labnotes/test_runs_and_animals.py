@@ -188,7 +188,7 @@ def test_move_animals_keeps_dated_history_and_refuses_full_cage(design, run):
     assert new_cage.room == "R101"
     history = list(CageAssignment.objects.filter(animal=animals[1]).order_by("pk"))
     assert [(h.cage.label, h.to_date is None) for h in history] == [("C1", False), ("C1b", True)]
-    assert history[0].to_date == timezone.localdate()
+    assert history[0].to_date == lab.local_date(timezone.now())
     assert animal_services.current_cage(extra[0]).label == "C2"
 
 

@@ -51,7 +51,7 @@ def test_observation_sheet_lists_animals_and_saves_touched_rows_only(lab):
     response = client.post(
         url,
         {
-            "day": timezone.localdate().isoformat(),
+            "day": lab.local_date(timezone.now()).isoformat(),
             f"a{first.pk}-normal": "on",
             f"a{second.pk}-item0": "1",
             f"a{second.pk}-item1": "0",
@@ -78,7 +78,7 @@ def test_observation_sheet_saves_nothing_and_names_row_when_one_row_is_incomplet
     response = client.post(
         reverse("run_observations", kwargs={"pk": w.run.pk}),
         {
-            "day": timezone.localdate().isoformat(),
+            "day": lab.local_date(timezone.now()).isoformat(),
             f"a{first.pk}-normal": "on",
             f"a{second.pk}-item0": "1",  # Coat not scored
             f"a{second.pk}-notes": "kept after the error",
@@ -96,7 +96,7 @@ def test_observation_sheet_refuses_viewer_and_writes_nothing(lab):
     w = welfare_run(lab)
     response = login(w.design.viewer).post(
         reverse("run_observations", kwargs={"pk": w.run.pk}),
-        {"day": timezone.localdate().isoformat(), f"a{w.animals[0].pk}-normal": "on"},
+        {"day": lab.local_date(timezone.now()).isoformat(), f"a{w.animals[0].pk}-normal": "on"},
     )
     assert response.status_code == 400 and "may record observations" in response.content.decode()
     assert not Observation.objects.exists()
