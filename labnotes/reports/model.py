@@ -31,6 +31,9 @@ DropoutPolicy = Literal["drop", "locf"]
 SynergyModel = Literal["tgi", "lmm", "auc"]
 TumourRole = Literal["injected", "contralateral"]
 AssayKind = Literal["elisa", "flow"]
+# "scheduled": a same-day sample (satellite or scheduled collection), comparable across arms;
+# "endpoint": taken when the animal left the study, weeks apart between arms, listed separately.
+AssayTiming = Literal["scheduled", "endpoint"]
 
 TGI_DEFINITIONS: dict[str, str] = {
     "volume": "TGI = 100 − T/C %, with T/C = 100 · mean(T_day) / mean(C_day)",
@@ -114,6 +117,10 @@ class AssayRow:
     group: str
     value: float
     unit: str
+    study_day: int | None = None
+    timing: AssayTiming = "scheduled"
+    tissue: str = ""
+    sample: str = ""
 
 
 @dataclass(frozen=True)
@@ -333,6 +340,7 @@ __all__ = [
     "Arm",
     "ArriveItem",
     "AssayRow",
+    "AssayTiming",
     "BalanceRow",
     "BodyWeightRow",
     "CountWithReason",
