@@ -16,3 +16,5 @@ urlpatterns = [
     path("", include("labnotes.urls")),
     path("", include("planner.urls")),
 ]
+
+handler404 = "planner.api.problems.api_aware_not_found"

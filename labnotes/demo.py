@@ -73,6 +73,18 @@ def _record_history(run: StudyRun, users: dict[str, Any]) -> None:
     from labnotes.demo_samples import record_demo_samples_and_notes
 
     record_demo_samples_and_notes(run, users)  # samples, necropsy and notebook: fifth
+    from labnotes.demo_elisa import record_demo_elisa
+
+    record_demo_elisa(run, users)  # the accepted IFN-gamma plate of the satellites' serum
+    from labnotes.demo_flow import record_demo_flow
+
+    record_demo_flow(run, users)  # Treg panel results of the satellites' tumours and spleens
+    from labnotes.demo_qa import record_demo_qa
+
+    record_demo_qa(run, users)  # deviation log, QA inspection, audit-trail review: before reports
+    from labnotes.demo_instruments import record_demo_instruments
+
+    record_demo_instruments(run, users)  # the caliper, the balance and a device token
     from labnotes.demo_reports import request_demo_report
 
     request_demo_report(run, users)  # reports: keep last

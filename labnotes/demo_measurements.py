@@ -19,7 +19,9 @@ randomization's):
 
 Also: two same-day repeats with a reason, and one weight typed as 2.18 g and corrected to
 21.8 g ("typo"). Readings carry the technician, the caliper or balance and ``entered_at`` =
-``taken_at`` (entered at the cage: not late).
+``taken_at`` (entered at the cage: not late). The measure and weigh tasks whose readings exist
+are then marked done through the task service (:func:`complete_measured_tasks`), so the Today
+page shows no past round as overdue.
 """
 
 from __future__ import annotations
@@ -32,10 +34,21 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from labnotes.models import Animal, EntryMethod, Measurement, MeasurementKind, StudyRun
+from labnotes.models import (
+    Animal,
+    EntryMethod,
+    Measurement,
+    MeasurementKind,
+    StudyRun,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
 from labnotes.services.measurements import correct_measurement, record_measurement
+from labnotes.services.schedule import complete_task
 
 logger = logging.getLogger(__name__)
 
@@ -232,6 +245,7 @@ def record_demo_measurements(run: StudyRun, users: dict[str, Any]) -> None:
                 record_measurement(
                     animal=animal, weight_g=weight_g, instrument="Balance 2", **weighing
                 )
+    complete_measured_tasks(run, technician)
     logger.info(
         "demo measurements: %d days, %d readings in %.1f s; endpoints %s, found dead %s",
         len(days),
@@ -240,3 +254,38 @@ def record_demo_measurements(run: StudyRun, users: dict[str, Any]) -> None:
         ", ".join(ENDPOINT_TAGS),
         FOUND_DEAD_TAG,
     )
+
+
+#: The reading that does a task of each kind.
+_READING_OF_TASK = {
+    TaskKind.MEASURE: MeasurementKind.CALIPER,
+    TaskKind.WEIGH: MeasurementKind.WEIGHT,
+}
+
+
+def complete_measured_tasks(run: StudyRun, technician: Any) -> int:
+    """Mark done, through the task service, the due measure and weigh tasks up to today whose
+    animal has a valid reading of that kind within the task's window. Returns how many."""
+    today = run.study.lab.local_date(timezone.now())
+    done = {
+        (animal_id, kind, study_day)
+        for animal_id, kind, study_day in Measurement.objects.filter(
+            animal__run=run, voided_at__isnull=True
+        ).values_list("animal_id", "kind", "study_day")
+    }
+    tasks = (
+        Task.objects.filter(run=run, status=TaskStatus.DUE, kind__in=list(_READING_OF_TASK))
+        .annotate(task_day=Coalesce("scheduled_date", "nominal_date"))
+        .filter(task_day__lte=today)
+        .select_related("run__study__lab", "animal")
+        .order_by("task_day", "pk")
+    )
+    completed = 0
+    for task in tasks:
+        day = (task.task_day - run.day0).days
+        kind = _READING_OF_TASK[TaskKind(task.kind)]
+        window = range(day - task.window_days, day + task.window_days + 1)
+        if any((task.animal_id, kind, d) in done for d in window):
+            complete_task(task=task, completed_by=technician)
+            completed += 1
+    return completed

@@ -24,4 +24,7 @@ def request_demo_report(run: StudyRun, users: dict[str, Any]) -> Report | None:
         logger.warning("demo: no study director; no report requested")
         return None
     report, _ = request_report(run=run, kind="final", requested_by=director)
+    from labnotes.demo_signatures import sign_demo_report
+
+    sign_demo_report(report, director)  # issue 10: approved by the study director
     return report

@@ -4,7 +4,11 @@ by a second person, and an earlier, smaller sheet still awaiting verification.
 Second in ``labnotes.demo._record_history``: it reads the readings written before it and types
 the sheet for a past day that has no caliper readings yet (at least five days back, before the
 welfare area's endpoints). The values follow each tumour's own log-linear growth between its
-neighbouring readings (or 0.2/day from the nearest one); the "scan" is a small PDF of the sheet.
+neighbouring readings (or 0.2/day from the nearest one, at most ``MAX_EXTRAPOLATION_DAYS``
+away: an animal without readings around the sheet's day — a satellite taken down, an animal
+not yet measured — is not on the sheet); the "scan" is a small PDF of the sheet. Each sheet is
+typed in the afternoon of its day (``entered_at``), as the barrier room does: not late.
+Measure and weigh tasks of the sheet's day are then done (:func:`complete_measured_tasks`).
 """
 
 from __future__ import annotations
@@ -34,6 +38,10 @@ from labnotes.services.transcription import (
 logger = logging.getLogger(__name__)
 
 GROWTH_PER_DAY = 0.2  # CT26 in BALB/c: volume doubles in about 3.5 days
+#: No value is made up further than this from the animal's nearest real reading.
+MAX_EXTRAPOLATION_DAYS = 3.0
+#: The sheet is typed in this long after the time written on it.
+TYPED_IN_AFTER = dt.timedelta(hours=5)
 LENGTH_TO_WIDTH = 1.3
 _HUNDREDTH = Decimal("0.01")
 
@@ -77,6 +85,9 @@ def record_demo_transcription(run: StudyRun, users: dict[str, Any]) -> list[Tran
         awaiting = _sheet(run, animals[:4], free[-2], dt.time(9, 10), technician)
         if awaiting is not None:
             sheets.append(awaiting)
+    from labnotes.demo_measurements import complete_measured_tasks
+
+    complete_measured_tasks(run, technician)
     return sheets
 
 
@@ -90,6 +101,7 @@ def _sheet(
     run: StudyRun, animals: list[Animal], day: dt.date, time: dt.time, technician: Any
 ) -> TranscriptionSheet | None:
     instant = dt.datetime.combine(day, time).replace(tzinfo=run.study.lab.zone)
+    entered_at = min(instant + TYPED_IN_AFTER, _now())
     entries: list[SheetEntry] = []
     for animal in animals:
         if _taken_down_by(animal, (day - run.day0).days):
@@ -127,7 +139,8 @@ def _sheet(
         transcribed_by=technician,
         measured_by=technician,
         scan=scan,
-        notes="Barrier room 2.14: readings on paper, typed in afterwards.",
+        notes="Barrier room 2.14: readings on paper, typed in the same afternoon.",
+        entered_at=entered_at,
     )
 
 
@@ -165,6 +178,8 @@ def _volume_at(readings: Any, instant: dt.datetime) -> float | None:
         return None
     taken_at, volume = max(before) if before else min(after)
     days = (instant - taken_at).total_seconds() / 86400
+    if abs(days) > MAX_EXTRAPOLATION_DAYS:
+        return None  # not measured around that day: not on the sheet
     return volume * math.exp(GROWTH_PER_DAY * days)
 
 
@@ -176,7 +191,9 @@ def _weight_near(animal: Animal, instant: dt.datetime) -> Decimal | None:
     )
     if not rows:
         return None
-    _taken, weight = min(rows, key=lambda row: abs((row[0] - instant).total_seconds()))
+    taken, weight = min(rows, key=lambda row: abs((row[0] - instant).total_seconds()))
+    if abs((taken - instant).total_seconds()) > MAX_EXTRAPOLATION_DAYS * 86400:
+        return None
     return None if weight is None else Decimal(weight).quantize(_HUNDREDTH)
 
 

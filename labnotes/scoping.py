@@ -121,3 +121,60 @@ def register_labnotes_scopes() -> None:
     register_scope(WelfareCheck, selectors_welfare.list_welfare_checks_for_user)
     register_scope(EndpointEpisode, selectors_welfare.list_episodes_for_user)
     register_scope(EndpointRecord, selectors_welfare.list_endpoint_records_for_user)
+    from labnotes import selectors_flow
+    from labnotes.models import (
+        FlowAcquisition,
+        FlowImport,
+        FlowPanel,
+        FlowPopulationValue,
+        FlowSampleMapping,
+    )
+
+    register_scope(FlowPanel, selectors_flow.list_flow_panels_for_user)
+    register_scope(FlowAcquisition, selectors_flow.list_flow_acquisitions_for_user)
+    register_scope(FlowImport, selectors_flow.list_flow_imports_for_user)
+    register_scope(FlowPopulationValue, selectors_flow.list_flow_values_for_user)
+    register_scope(FlowSampleMapping, selectors_flow.list_flow_mappings_for_user)
+    # Instruments (lab members), device tokens (lab admins and study directors), ingest batches
+    # and reading flags (through the run).
+    from labnotes.models import (
+        DeviceToken,
+        IngestBatch,
+        Instrument,
+        InstrumentCheck,
+        InstrumentSettings,
+        ReadingFlag,
+    )
+
+    register_scope(
+        Instrument, lambda user: Instrument.objects.filter(lab__in=list_labs_for_user(user))
+    )
+    register_scope(
+        InstrumentCheck,
+        lambda user: InstrumentCheck.objects.filter(instrument__lab__in=list_labs_for_user(user)),
+    )
+    register_scope(
+        InstrumentSettings,
+        lambda user: InstrumentSettings.objects.filter(lab__in=list_labs_for_user(user)),
+    )
+    register_scope(
+        DeviceToken,
+        lambda user: (
+            DeviceToken.objects.filter(
+                lab__memberships__user=user,
+                lab__memberships__role__in=["lab_admin", "study_director"],
+            )
+            if user.is_authenticated
+            else DeviceToken.objects.none()
+        ),
+    )
+    register_scope(
+        IngestBatch,
+        lambda user: IngestBatch.objects.filter(run__in=selectors.list_runs_for_user(user)),
+    )
+    register_scope(
+        ReadingFlag,
+        lambda user: ReadingFlag.objects.filter(
+            measurement__in=selectors.list_measurements_for_user(user)
+        ),
+    )

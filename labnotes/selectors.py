@@ -290,6 +290,8 @@ def latest_readings(animals: Sequence[Animal]) -> dict[int, dict[str, Any]]:
     readings = (
         Measurement.objects.filter(animal__in=list(animals), voided_at__isnull=True)
         .filter(Q(kind=MeasurementKind.WEIGHT) | Q(tumour__role=TumourRole.INJECTED))
+        # NM / ND codes carry no value: they never hide the latest real one (NP is volume 0).
+        .filter(Q(volume_mm3__isnull=False) | Q(weight_g__isnull=False))
         .order_by("animal_id", "kind", "-taken_at", "-pk")
         .values("animal_id", "kind", "volume_mm3", "weight_g", "taken_at")
     )

@@ -2,7 +2,8 @@
 day, with what was saved that day (value and client id per cell) and the previous reading.
 
 A fixed number of queries whatever the number of animals (animals with their cage and arm,
-tumours, the day's readings, the day's caliper halves, the latest earlier readings). Arms
+tumours, the day's readings, the day's caliper halves, the latest earlier values — voided
+readings and NM / ND codes never hide the last real value). Arms
 appear as codes to blinded readers (``arm`` is the code or, when unblinded, the label).
 """
 
@@ -115,10 +116,13 @@ def grid_animals(
         .exclude(status=PendingAxisStatus.REPLACED)
         .order_by("pk")
     )
+    # "Previous" is the latest earlier *value*: a voided reading, or an NM / ND code (no value)
+    # typed after it, does not hide it. NP counts (a volume of 0).
     earlier = (
         Measurement.objects.filter(
             animal_id__in=ids, study_day__lt=study_day, voided_at__isnull=True
         )
+        .filter(Q(volume_mm3__isnull=False) | Q(weight_g__isnull=False))
         .order_by("animal_id", "tumour_id", "kind", "-taken_at", "-pk")
         .distinct("animal_id", "tumour_id", "kind")
         .only(
@@ -149,8 +153,8 @@ def grid_animals(
             open_halves[half.tumour_id].append(half)
     previous: dict[tuple[int, int | None], str] = {}
     for reading in earlier:
-        if reading.reading_code and reading.volume_mm3 is None and reading.weight_g is None:
-            text = _code_text(reading)
+        if reading.reading_code:
+            text = _code_text(reading)  # NP: not palpable, volume 0
         elif reading.kind == MeasurementKind.CALIPER:
             text = f"{plain_number(Decimal(reading.volume_mm3 or 0))} mm³"
         else:

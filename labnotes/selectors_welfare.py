@@ -11,7 +11,14 @@ from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from labnotes.capture.projection import ProjectedCrossing, fit_log_linear, projected_crossing
+from labnotes.capture.projection import (
+    ProjectedCrossing,
+    WeightLossProjection,
+    fit_log_linear,
+    project_weight_loss,
+    projected_crossing,
+    weight_loss_percent,
+)
 from labnotes.models import (
     Animal,
     AnimalStatus,
@@ -32,6 +39,7 @@ from labnotes.models.welfare import OPEN_EPISODE_STATUSES
 from labnotes.selectors import list_animals_for_user, list_runs_for_user
 from labnotes.services.endpoint_status import WelfareLimits, welfare_limits
 from labnotes.services.schedule import working_calendar
+from planner.domain.protocol_parameters import WeightBaseline
 from planner.models import Lab
 from planner.selectors import UserLike
 
@@ -116,11 +124,15 @@ class SheetRow:
     tumours: list[Tumour]
     observations: list[Observation] = field(default_factory=list)
     checks_due: list[WelfareCheck] = field(default_factory=list)
+    weight_projection: WeightLossProjection | None = None
 
 
-def observation_sheet(user: UserLike, run: StudyRun, day: dt.date) -> list[SheetRow]:
+def observation_sheet(
+    user: UserLike, run: StudyRun, day: dt.date, *, limits: WelfareLimits | None = None
+) -> list[SheetRow]:
     """Animals of ``run`` on study (and those that left on ``day``), in cage order, with their
-    tumours, the day's valid observations and the welfare checks due that day. Four queries."""
+    tumours, the day's valid observations, the welfare checks due that day and the projection
+    of their weight loss to the endpoint (weights up to the end of ``day``). Five queries."""
     lab = run.study.lab
     start = dt.datetime.combine(day, dt.time.min, tzinfo=lab.zone)
     end = start + dt.timedelta(days=1)
@@ -148,6 +160,9 @@ def observation_sheet(user: UserLike, run: StudyRun, day: dt.date) -> list[Sheet
         animal__in=animals, due_date__lte=day, status=WelfareCheckStatus.DUE
     ):
         checks[check.animal_id].append(check)
+    projections = weight_projections(
+        animals, run=run, limits=limits or welfare_limits(run.study), until=end
+    )
     return [
         SheetRow(
             animal=animal,
@@ -155,9 +170,68 @@ def observation_sheet(user: UserLike, run: StudyRun, day: dt.date) -> list[Sheet
             tumours=list(animal.tumours.all()),
             observations=observations[animal.pk],
             checks_due=checks[animal.pk],
+            weight_projection=projections.get(animal.pk),
         )
         for animal in animals
     ]
+
+
+# -- body-weight projection ----------------------------------------------------------------------
+
+
+def weight_projections(
+    animals: list[Animal], *, run: StudyRun, limits: WelfareLimits, until: dt.datetime
+) -> dict[int, WeightLossProjection]:
+    """Per animal of ``run``: the projection of its weight loss to the weight-loss endpoint
+    from its last three valid weights taken before ``until`` (one query).
+
+    The loss is from the same baseline as the endpoint status (the latest weight on or before
+    the baseline day — treatment start or day 0 —, else the earliest weight) and on the raw
+    body weight: the projection is a trend for planning the next checks, not the endpoint
+    judgement (which corrects for the tumour when configured).
+    """
+    limit = limits.endpoints.max_weight_loss_percent
+    if limit is None or not animals:
+        return {}
+    lab = run.study.lab
+    weights: dict[int, list[tuple[dt.datetime, float]]] = defaultdict(list)
+    for animal_id, taken_at, weight in (
+        Measurement.objects.filter(
+            animal__in=animals,
+            kind=MeasurementKind.WEIGHT,
+            voided_at__isnull=True,
+            weight_g__isnull=False,
+            taken_at__lt=until,
+        )
+        .order_by("taken_at", "pk")
+        .values_list("animal_id", "taken_at", "weight_g")
+    ):
+        if weight is not None:
+            weights[animal_id].append((taken_at, float(weight)))
+    found: dict[int, WeightLossProjection] = {}
+    for animal in animals:
+        readings = weights.get(animal.pk, [])
+        if not readings:
+            continue
+        by_randomization = limits.weight_baseline is WeightBaseline.RANDOMIZATION
+        day = (
+            animal.treatment_start_date
+            if by_randomization and animal.treatment_start_date
+            else run.day0
+        )
+        boundary = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=lab.zone)
+        before = [weight for taken_at, weight in readings if taken_at < boundary]
+        baseline = before[-1] if before else readings[0][1]
+        if baseline <= 0:
+            continue
+        points = [
+            (_study_day_float(run.day0, lab, taken_at), weight_loss_percent(weight, baseline))
+            for taken_at, weight in readings
+        ]
+        projection = project_weight_loss(points, limit_percent=float(limit))
+        if projection is not None:
+            found[animal.pk] = projection
+    return found
 
 
 # -- projections before a weekend or holiday -------------------------------------------------------

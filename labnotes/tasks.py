@@ -75,3 +75,14 @@ def sweep_report_jobs() -> dict[str, list[int]]:
         "failed": list(result.failed),
         "resent": list(result.resent),
     }
+
+
+# -- study archives (issue 10) ---------------------------------------------------------------
+
+
+@shared_task(base=AuditedTask, acks_late=True, reject_on_worker_lost=True)  # type: ignore[untyped-decorator]  # celery is untyped
+def build_study_archive(archive_id: int, requested_by_user_id: int | None = None) -> str:
+    """Build one study archive package; the job claim makes a second delivery a no-op."""
+    from labnotes.services.archive import run_archive_job
+
+    return run_archive_job(archive_id=archive_id)

@@ -1,8 +1,10 @@
 from django.urls import path
 
 from labnotes import views
+from labnotes.views import capture_settings as capture_settings_views
 from labnotes.views import dashboard as run_dashboard_views
 from labnotes.views import dosing as dosing_views
+from labnotes.views import elisa as elisa_views
 from labnotes.views import (
     files,
     grid,
@@ -14,7 +16,11 @@ from labnotes.views import (
     transcription,
     welfare,
 )
+from labnotes.views import flow as flow_views
+from labnotes.views import instruments as instrument_views
+from labnotes.views import locks as lock_views
 from labnotes.views import notebook as notebook_views
+from labnotes.views import qa as qa_views
 from labnotes.views import reports as report_views
 from labnotes.views import samples as sample_views
 
@@ -37,8 +43,11 @@ urlpatterns = [
         dosing_views.formulation_batch_void,
         name="formulation_batch_void",
     ),
+    # run data lock (issue 10)
+    path("runs/<int:pk>/lock/", lock_views.run_lock, name="run_lock"),
     # reports and the live dashboard (issue 8)
     path("runs/<int:pk>/reports/", report_views.run_reports, name="run_reports"),
+    path("studies/<int:pk>/reports/", report_views.study_reports, name="study_reports"),
     path("reports/<int:pk>/", report_views.report_detail, name="report_detail"),
     path("reports/<int:pk>/files/<str:name>", report_views.report_download, name="report_download"),
     path("runs/<int:pk>/dashboard/", run_dashboard_views.run_dashboard, name="run_dashboard"),
@@ -69,6 +78,19 @@ urlpatterns = [
     path("runs/<int:pk>/randomize/", runs.run_randomize, name="run_randomize"),
     path("runs/<int:pk>/grid/", grid.run_grid, name="run_grid"),
     path("runs/<int:pk>/grid/save/", grid.grid_cell_save, name="grid_cell_save"),
+    path("lab/instruments/", instrument_views.instrument_list, name="instrument_list"),
+    path("lab/instruments/<int:pk>/", instrument_views.instrument_detail, name="instrument_detail"),
+    path("lab/device-tokens/", instrument_views.device_token_list, name="device_token_list"),
+    path(
+        "lab/device-tokens/<int:pk>/revoke/",
+        instrument_views.device_token_revoke,
+        name="device_token_revoke",
+    ),
+    path(
+        "lab/capture-settings/",
+        capture_settings_views.capture_settings,
+        name="capture_settings",
+    ),
     path("runs/<int:pk>/worksheet/", prints.worksheet_html, name="run_worksheet"),
     path("runs/<int:pk>/worksheet.pdf", prints.worksheet_pdf, name="run_worksheet_pdf"),
     path("runs/<int:pk>/cage-cards.pdf", prints.run_cage_cards, name="run_cage_cards"),
@@ -118,6 +140,17 @@ urlpatterns = [
     ),
     path("runs/<int:pk>/import/", study_import.run_import, name="run_import"),
     path("files/<int:pk>/", files.file_download, name="file_download"),
+    # flow cytometry (issue 9, part 2)
+    path("runs/<int:pk>/flow/", flow_views.run_flow, name="run_flow"),
+    path("runs/<int:pk>/flow/panels/new/", flow_views.flow_panel_new, name="flow_panel_new"),
+    path("flow-panels/<int:pk>/import/", flow_views.flow_import, name="flow_import"),
+    path("flow-panels/<int:pk>/fcs/", flow_views.flow_fcs_upload, name="flow_fcs_upload"),
+    path(
+        "flow-acquisitions/<int:pk>/",
+        flow_views.flow_acquisition_detail,
+        name="flow_acquisition_detail",
+    ),
+    path("flow-imports/<int:pk>/void/", flow_views.flow_import_void, name="flow_import_void"),
     # samples, necropsy and notebook (issue 6, parts 7 and 8)
     path("runs/<int:pk>/samples/", sample_views.run_samples, name="run_samples"),
     path("runs/<int:pk>/samples/new/", sample_views.sample_new, name="sample_new"),
@@ -131,6 +164,15 @@ urlpatterns = [
     path("runs/<int:pk>/necropsies/", sample_views.run_necropsies, name="run_necropsies"),
     path("animals/<int:pk>/necropsy/", sample_views.animal_necropsy, name="animal_necropsy"),
     path("necropsies/<int:pk>/void/", sample_views.necropsy_void, name="necropsy_void"),
+    # ELISA plates (issue 9)
+    path("runs/<int:pk>/elisa/", elisa_views.run_plates, name="run_elisa_plates"),
+    path("elisa/plates/<int:pk>/", elisa_views.plate_detail, name="elisa_plate_detail"),
+    path("elisa/plates/<int:pk>/layout/", elisa_views.plate_layout, name="elisa_plate_layout"),
+    path(
+        "elisa/plates/<int:pk>/template/", elisa_views.plate_template, name="elisa_plate_template"
+    ),
+    path("elisa/plates/<int:pk>/import/", elisa_views.plate_import, name="elisa_plate_import"),
+    path("elisa/plates/<int:pk>/decide/", elisa_views.plate_decide, name="elisa_plate_decide"),
     path("notebook/", notebook_views.notebook_list, name="notebook_list"),
     path("notebook/new/", notebook_views.notebook_new, name="notebook_new"),
     path("notebook/<int:pk>/", notebook_views.notebook_detail, name="notebook_detail"),
@@ -142,4 +184,13 @@ urlpatterns = [
         notebook_views.notebook_attachment,
         name="notebook_attachment",
     ),
+    # deviations, QA inspections, archives, ethics usage (issue 10)
+    path("runs/<int:pk>/deviations/", qa_views.run_deviations, name="run_deviations"),
+    path("deviations/<int:pk>/", qa_views.deviation_detail, name="deviation_detail"),
+    path("runs/<int:pk>/qa/", qa_views.run_inspections, name="run_inspections"),
+    path("qa/inspections/<int:pk>/", qa_views.inspection_detail, name="inspection_detail"),
+    path("studies/<int:pk>/archive/", qa_views.study_archive, name="study_archive"),
+    path("archives/<int:pk>/package.zip", qa_views.archive_download, name="archive_download"),
+    path("ethics/<int:pk>/usage/", qa_views.ethics_usage_page, name="ethics_usage"),
+    path("ethics/<int:pk>/usage.csv", qa_views.ethics_usage_export, name="ethics_usage_csv"),
 ]

@@ -22,4 +22,5 @@ class PlannerConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_install_audit_chain, sender=self, dispatch_uid="vivolog_audit_chain")
+        from planner.api import schema  # noqa: F401  (OpenAPI security schemes)
         from planner.security import signals  # noqa: F401  (auth signals → security log)

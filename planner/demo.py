@@ -31,7 +31,7 @@ from planner.services import design, lifecycle, protocols, tenancy
 from planner.services import ethics as ethics_services
 from planner.services import studies as study_services
 
-DEMO_VERSION = 3
+DEMO_VERSION = 4
 DEMO_PASSWORD = "vivolog-demo"  # noqa: S105  (documented shared password of the demo data set)
 DEMO_LAB_SLUG = "demo"
 

@@ -1,9 +1,14 @@
 from django.urls import path
 
-from planner import design_pages, views
+from planner import design_pages, views, views_signatures
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path(
+        "sign/<str:app_label>/<str:model_name>/<int:pk>/",
+        views_signatures.sign_record,
+        name="sign_record",
+    ),
     path("components/", views.components, name="components"),
     path("lab/switch/", views.switch_lab, name="switch_lab"),
     path("studies/", views.study_list, name="study_list"),

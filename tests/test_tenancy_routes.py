@@ -140,6 +140,41 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
         "pk": _run_obj(objs, "NotebookEntry").pk,
         "attachment_id": _run_obj(objs, "NotebookAttachment").pk,
     },
+    # ELISA plates (issue 9)
+    "run_elisa_plates": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "elisa_plate_detail": lambda objs: {"pk": _run_obj(objs, "ElisaPlate").pk},
+    "elisa_plate_layout": lambda objs: {"pk": _run_obj(objs, "ElisaPlate").pk},
+    "elisa_plate_template": lambda objs: {"pk": _run_obj(objs, "ElisaPlate").pk},
+    "elisa_plate_import": lambda objs: {"pk": _run_obj(objs, "ElisaPlate").pk},
+    "elisa_plate_decide": lambda objs: {"pk": _run_obj(objs, "ElisaPlate").pk},
+    # run data locks, study (pooled) reports
+    "run_lock": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "study_reports": lambda objs: {"pk": objs[Study].pk},
+    # instruments and device tokens
+    "instrument_detail": lambda objs: {"pk": _run_obj(objs, "Instrument").pk},
+    "device_token_revoke": lambda objs: {"pk": _run_obj(objs, "DeviceToken").pk},
+    # flow cytometry
+    "run_flow": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "flow_panel_new": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "flow_import": lambda objs: {"pk": _run_obj(objs, "FlowPanel").pk},
+    "flow_fcs_upload": lambda objs: {"pk": _run_obj(objs, "FlowPanel").pk},
+    "flow_acquisition_detail": lambda objs: {"pk": _run_obj(objs, "FlowAcquisition").pk},
+    "flow_import_void": lambda objs: {"pk": _run_obj(objs, "FlowImport").pk},
+    # deviations, QA inspections, archives, ethics usage
+    "run_deviations": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "deviation_detail": lambda objs: {"pk": _run_obj(objs, "Deviation").pk},
+    "run_inspections": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "inspection_detail": lambda objs: {"pk": _run_obj(objs, "QAInspection").pk},
+    "study_archive": lambda objs: {"pk": objs[Study].pk},
+    "archive_download": lambda objs: {"pk": _run_obj(objs, "StudyArchive").pk},
+    "ethics_usage": lambda objs: {"pk": objs[EthicsProtocol].pk},
+    "ethics_usage_csv": lambda objs: {"pk": objs[EthicsProtocol].pk},
+    # electronic signatures: the signing page of lab A's signed sample
+    "sign_record": lambda objs: {
+        "app_label": "labnotes",
+        "model_name": "sample",
+        "pk": _run_obj(objs, "Sample").pk,
+    },
     # a feed token nobody holds: the feed must answer 404 (calendar apps do not log in)
     "calendar_feed": lambda objs: {"token": "not-a-feed-token"},
 }
@@ -178,7 +213,8 @@ def _drf_model(pattern: URLPattern) -> type | None:
 
 
 @pytest.fixture
-def lab_a_objects(lab, scientist) -> dict[type, Any]:
+def lab_a_objects(lab, scientist, settings, tmp_path) -> dict[type, Any]:
+    settings.MEDIA_ROOT = tmp_path / "media"  # the flow import keeps its file
     study = Study.objects.create(
         lab=lab, code="SECRET-A", title="Lab A secret study", created_by=scientist
     )
@@ -247,6 +283,11 @@ def lab_a_objects(lab, scientist) -> dict[type, Any]:
         **_lab_a_report_objects(lab, scientist, study),
         **_lab_a_welfare_objects(study, scientist),
         **_lab_a_sample_objects(lab, scientist),
+        **_lab_a_elisa_objects(lab, scientist),
+        **_lab_a_flow_objects(lab, scientist),
+        **_lab_a_qa_objects(lab, scientist, ethics),
+        **_lab_a_instrument_objects(lab, scientist),
+        **_lab_a_signature_objects(lab, scientist),
     }
 
 
@@ -606,6 +647,20 @@ def _lab_a_dosing_objects(study: Any, scientist: Any, item: Any) -> dict[type, A
     return {FormulationBatch: batch, DoseRecord: dose, DoseModification: hold}
 
 
+def _lab_a_elisa_objects(lab: Any, scientist: Any) -> dict[type, Any]:
+    """An ELISA plate of lab A's run."""
+    from labnotes.models import ElisaPlate, StudyRun
+
+    plate = ElisaPlate.objects.create(
+        run=StudyRun.objects.filter(study__lab=lab).first(),
+        protocol_version=ProtocolVersion.objects.filter(template__lab=lab).first(),
+        name="SECRET-A-PLATE",
+        analyte="Lab A analyte",
+        created_by=scientist,
+    )
+    return {ElisaPlate: plate}
+
+
 def _lab_a_sample_objects(lab: Any, scientist: Any) -> dict[type, Any]:
     """A sample, a necropsy and a notebook entry with an attachment in lab A."""
     import hashlib
@@ -664,3 +719,161 @@ def _lab_a_sample_objects(lab: Any, scientist: Any) -> dict[type, Any]:
         NotebookEntry: entry,
         NotebookAttachment: attachment,
     }
+
+
+def _lab_a_flow_objects(lab: Any, scientist: Any) -> dict[type, Any]:
+    """A flow panel of lab A's run, a saved sample-name mapping and a FlowJo table imported
+    with it (one acquisition: lab A's sample), through the flow services."""
+    from labnotes.models import FlowAcquisition, FlowImport, FlowPanel, FlowSampleMapping, StudyRun
+    from labnotes.services.flow import (
+        MappingSpec,
+        create_flow_panel,
+        import_flow_statistics,
+        save_flow_mapping,
+    )
+    from planner.models import ProcedureRole
+    from tests.labnotes.builders import released_version
+    from tests.labnotes.flow_support import TREG_PANEL, counts_row, flowjo10_table
+
+    run = StudyRun.objects.get(study__lab=lab, code="SECRET-A-RUN")
+    version = released_version(lab, scientist, "flow_panel", "Lab A Treg panel", TREG_PANEL)
+    StudyProcedure.objects.create(
+        study=run.study, role=ProcedureRole.FLOW_PANEL, protocol_version=version
+    )
+    panel = create_flow_panel(run=run, protocol_version=version, created_by=scientist)
+    mapping = save_flow_mapping(
+        lab=lab, name="Lab A mapping", spec=MappingSpec(), saved_by=scientist
+    )
+    flow_import = import_flow_statistics(
+        panel=panel,
+        content=flowjo10_table({"SECRET-A-TUBE": counts_row()}),
+        filename="SECRET-A-flow.csv",
+        spec=MappingSpec.of(mapping),
+        imported_by=scientist,
+        mapping=mapping,
+    )
+    return {
+        FlowPanel: panel,
+        FlowSampleMapping: mapping,
+        FlowImport: flow_import,
+        FlowAcquisition: FlowAcquisition.objects.get(panel=panel),
+    }
+
+
+def _lab_a_qa_objects(lab: Any, scientist: Any, ethics: Any) -> dict[type, Any]:
+    """A deviation, a QA inspection with a finding and an audit-trail review of lab A's run
+    (through the QA services), an archive package of lab A's study (written directly: building
+    one needs an archived study and the worker), and lab A's study under its ethics protocol."""
+    from labnotes.models import (
+        Animal,
+        AuditTrailReview,
+        Deviation,
+        QAInspection,
+        StoredFile,
+        StudyArchive,
+        StudyRun,
+    )
+    from labnotes.services.deviations import record_deviation
+    from labnotes.services.inspections import (
+        FindingInput,
+        mark_audit_trail_reviewed,
+        record_inspection,
+    )
+    from tests.factories import MembershipFactory, UserFactory
+
+    run = StudyRun.objects.get(study__lab=lab, code="SECRET-A-RUN")
+    Study.objects.filter(pk=run.study_id).update(ethics_protocol=ethics)
+    qa: Any = UserFactory()  # type: ignore[no-untyped-call]
+    MembershipFactory(user=qa, lab=lab, role="qa")  # type: ignore[no-untyped-call]
+    deviation = record_deviation(
+        run=run,
+        category="dosing",
+        description="Lab A deviation: dosed late",
+        occurred_on=run.day0,
+        animals=[Animal.objects.get(run=run, tag="0001")],
+        detected_by=scientist,
+        recorded_by=scientist,
+    )
+    inspection = record_inspection(
+        study=run.study,
+        run=run,
+        inspected_on=run.day0,
+        phase="dosing",
+        scope="Lab A dosing records",
+        inspector=qa,
+        recorded_by=qa,
+        findings=[FindingInput("minor", "Lab A finding")],
+    )
+    review = mark_audit_trail_reviewed(
+        run=run,
+        period_start=run.day0,
+        period_end=run.day0,
+        conclusion="Lab A review: nothing unexplained",
+        reviewer=qa,
+    )
+    package = StoredFile.objects.create(
+        lab=lab,
+        sha256="c" * 64,
+        size_bytes=22,
+        content_type="application/zip",
+        original_filename="SECRET-A-archive.zip",
+        stored_by=scientist,
+    )
+    archive = StudyArchive.objects.create(
+        study=run.study,
+        job=BackgroundJob.objects.create(
+            lab=lab, kind=JobKind.STUDY_ARCHIVE, requested_by=scientist
+        ),
+        status="succeeded",
+        requested_by=scientist,
+        reason="Lab A archive",
+        package=package,
+        file_count=1,
+    )
+    return {
+        Deviation: deviation,
+        QAInspection: inspection,
+        AuditTrailReview: review,
+        StudyArchive: archive,
+    }
+
+
+def _lab_a_instrument_objects(lab: Any, scientist: Any) -> dict[type, Any]:
+    """A balance of lab A and a device token of lab A's run, through the instrument services
+    (tokens are issued by a study director)."""
+    from labnotes.models import DeviceToken, Instrument, StudyRun
+    from labnotes.services.instruments import create_device_token, create_instrument
+    from tests.factories import MembershipFactory, UserFactory
+
+    director: Any = UserFactory()  # type: ignore[no-untyped-call]
+    MembershipFactory(user=director, lab=lab, role="study_director")  # type: ignore[no-untyped-call]
+    instrument = create_instrument(
+        lab=lab,
+        kind="balance",
+        name="Lab A balance",
+        serial_number="SECRET-A-SN",
+        created_by=scientist,
+    )
+    issued = create_device_token(
+        created_by=director,
+        name="Lab A bridge",
+        actions=["post_weights"],
+        run=StudyRun.objects.get(study__lab=lab, code="SECRET-A-RUN"),
+        instrument=instrument,
+    )
+    return {Instrument: instrument, DeviceToken: issued.token}
+
+
+def _lab_a_signature_objects(lab: Any, scientist: Any) -> dict[type, Any]:
+    """The scientist's signature on lab A's sample, through the signing service."""
+    from labnotes.models import Sample
+    from planner.models import Signature
+    from planner.services.signatures import sign_record
+
+    signature = sign_record(
+        record=Sample.objects.get(lab=lab, barcode="SECRET-A-TUBE"),
+        meaning="authored",
+        signer=scientist,
+        password=TEST_PASSWORD,
+    )
+    return {Signature: signature}

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -72,7 +72,9 @@ class NotebookEntrySerializer(serializers.ModelSerializer[NotebookEntry]):
     links = serializers.SerializerMethodField()
     attachments = serializers.SerializerMethodField()
     restricted = serializers.SerializerMethodField()
-    rank = serializers.FloatField(read_only=True, required=False)
+    rank = serializers.SerializerMethodField(
+        help_text="Search relevance (with ?q=), best first; null when not searching."
+    )
     row_version = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -98,6 +100,11 @@ class NotebookEntrySerializer(serializers.ModelSerializer[NotebookEntry]):
             "row_version",
         ]
         read_only_fields = fields
+
+    @extend_schema_field({"type": "number", "nullable": True})
+    def get_rank(self, entry: NotebookEntry) -> float | None:
+        rank = getattr(entry, "rank", None)
+        return float(rank) if rank is not None else None
 
     def get_body_html(self, entry: NotebookEntry) -> str:
         return notebook_services.render_markdown(entry.body)

@@ -1,12 +1,14 @@
-"""Reports API: ask for a report of a run, poll its progress, download its files.
+"""Reports API: ask for a report of a run (or pooling runs of a study), poll it, download it.
 
-``POST /api/v1/reports/`` with ``run``, ``kind`` (interim/final), ``variant``
-(unblinded/blinded) and optional ``options`` (``analysis_day``, ``tgi_definition``, ``dropout``,
-``synergy_model``; absent = the approved analysis plan) answers 201 with a new job, or 200 with
-the existing job for the same run, kind, variant, options and data. ``GET …/{id}/`` shows status,
-progress, current step, heartbeat, stale flag and files (SHA-256 each);
-``GET …/{id}/download/?name=report.pdf`` streams one file. Reports show per-arm results: only
-members who may see the allocation reach them (others get 404, as for another lab's objects).
+``POST /api/v1/reports/`` with ``run`` (or ``study`` and ``runs``, at least two: a report pooling
+those runs, the run a stratum of the log-rank test and a random effect of the mixed model),
+``kind`` (interim/final), ``variant`` (unblinded/blinded) and optional ``options``
+(``analysis_day``, ``tgi_definition``, ``dropout``, ``synergy_model``; absent = the approved
+analysis plan) answers 201 with a new job, or 200 with the existing job for the same request and
+data. ``GET …/{id}/`` shows status, progress, current step, heartbeat, stale flag and files
+(SHA-256 each); ``GET …/{id}/download/?name=report.pdf`` streams one file. Reports show per-arm
+results: only members who may see the allocation reach them (others get 404, as for another
+lab's objects).
 """
 
 from __future__ import annotations
@@ -31,9 +33,9 @@ from labnotes.services.report_input import (
     SYNERGY_LABELS,
     TGI_LABELS,
     ReportOptions,
-    current_data_hash,
 )
 from planner.api.conventions import IDEMPOTENCY_HEADER, VivologViewSetMixin, request_user
+from planner.selectors import list_studies_for_user
 
 
 class ReportArtifactSerializer(serializers.ModelSerializer[ReportArtifact]):
@@ -51,6 +53,8 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         fields = [
             "id",
             "run",
+            "study",
+            "pooled_runs",
             "kind",
             "variant",
             "options",
@@ -75,12 +79,15 @@ class ReportSerializer(serializers.ModelSerializer[Report]):
         read_only_fields = fields
 
     def get_stale(self, report: Report) -> bool:
-        hashes: dict[int, str] = self.context.setdefault("current_hashes", {})
+        hashes: dict[tuple[int | None, tuple[int, ...]], str] = self.context.setdefault(
+            "current_hashes", {}
+        )
         if report.status != "succeeded":
             return False
-        if report.run_id not in hashes:
-            hashes[report.run_id] = current_data_hash(report.run)
-        return report_services.is_stale(report, hashes[report.run_id])
+        key = (report.run_id, tuple(report.pooled_runs))
+        if key not in hashes:
+            hashes[key] = report_services.current_report_data_hash(report)
+        return report_services.is_stale(report, hashes[key])
 
 
 class ReportOptionsSerializer(serializers.Serializer[Any]):
@@ -91,12 +98,27 @@ class ReportOptionsSerializer(serializers.Serializer[Any]):
 
 
 class ReportRequestSerializer(serializers.Serializer[Any]):
-    run = serializers.IntegerField()
+    """A run report (``run``) or a report pooling runs of a study (``study`` and ``runs``)."""
+
+    run = serializers.IntegerField(required=False)
+    study = serializers.IntegerField(required=False)
+    runs = serializers.ListField(child=serializers.IntegerField(), required=False)
     kind = serializers.ChoiceField(choices=ReportKind.choices)
     variant = serializers.ChoiceField(
         choices=ReportVariant.choices, default=ReportVariant.UNBLINDED
     )
     options = ReportOptionsSerializer(required=False, allow_null=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("run" in attrs) == ("study" in attrs):
+            raise serializers.ValidationError(
+                {"run": "Give either run (a run report) or study and runs (a pooled report)."}
+            )
+        if "study" in attrs and len(set(attrs.get("runs") or [])) < 2:
+            raise serializers.ValidationError(
+                {"runs": "A pooled report needs at least two runs of the study."}
+            )
+        return attrs
 
 
 class ReportViewSet(
@@ -114,6 +136,9 @@ class ReportViewSet(
         run = self.request.query_params.get("run")
         if run and run.isdigit():
             reports = reports.filter(run_id=int(run))
+        study = self.request.query_params.get("study")
+        if study and study.isdigit():
+            reports = reports.filter(study_id=int(study))
         return reports.order_by("-requested_at", "-pk")
 
     @extend_schema(
@@ -123,17 +148,42 @@ class ReportViewSet(
         incoming = ReportRequestSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
         data = incoming.validated_data
-        run = list_runs_for_user(request.user).filter(pk=data["run"]).first()
-        if run is None:
-            raise serializers.ValidationError({"run": "No run with this id that you can see."})
         options = data.get("options")
-        report, created = report_services.request_report(
-            run=run,
-            kind=data["kind"],
-            variant=data["variant"],
-            options=ReportOptions(**options) if options else None,
-            requested_by=request_user(request),
-        )
+        if "study" in data:
+            study = list_studies_for_user(request.user).filter(pk=data["study"]).first()
+            if study is None:
+                raise serializers.ValidationError(
+                    {"study": "No study with this id that you can see."}
+                )
+            visible = set(
+                list_runs_for_user(request.user)
+                .filter(study=study, pk__in=data["runs"])
+                .values_list("pk", flat=True)
+            )
+            unknown = sorted(set(data["runs"]) - visible)
+            if unknown:
+                raise serializers.ValidationError(
+                    {"runs": f"No run(s) {', '.join(map(str, unknown))} in this study you can see."}
+                )
+            report, created = report_services.request_study_report(
+                study=study,
+                run_pks=data["runs"],
+                kind=data["kind"],
+                variant=data["variant"],
+                options=ReportOptions(**options) if options else None,
+                requested_by=request_user(request),
+            )
+        else:
+            run = list_runs_for_user(request.user).filter(pk=data["run"]).first()
+            if run is None:
+                raise serializers.ValidationError({"run": "No run with this id that you can see."})
+            report, created = report_services.request_report(
+                run=run,
+                kind=data["kind"],
+                variant=data["variant"],
+                options=ReportOptions(**options) if options else None,
+                requested_by=request_user(request),
+            )
         return Response(
             self.get_serializer(report).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,

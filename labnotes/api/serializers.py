@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from labnotes.models import (
@@ -18,12 +19,12 @@ from labnotes.models import (
     RandomizationBatch,
     StudyRun,
     Task,
-    TaskKind,
     Tumour,
     TumourRole,
     Unblinding,
 )
 from labnotes.selectors import Blinding, blinding_for
+from labnotes.services.dosing import DoseTaskNames
 from planner.models import Arm, Study
 
 
@@ -38,6 +39,15 @@ def blinding_in(serializer: serializers.Field, study: Study) -> Blinding:  # typ
     return cache[study.pk]
 
 
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "properties": {"code": {"type": "string"}, "label": {"type": "string"}},
+        "required": ["code"],
+        "description": "The arm's code; its label only for those who see the allocation.",
+    }
+)
 class BlindedArmField(serializers.Field):  # type: ignore[type-arg]
     """An animal's arm: the code for everyone, the label only for those who see the allocation."""
 
@@ -361,16 +371,12 @@ class TaskSerializer(serializers.ModelSerializer[Task]):
         return arm_view(self, task.animal)
 
     def get_dosing(self, task: Task) -> dict[str, Any] | None:
-        if task.kind != TaskKind.DOSE or task.regimen_item is None:
-            return None
-        item = task.regimen_item
-        return {
-            "agent": item.agent,
-            "dose": str(item.dose.normalize()),
-            "dose_basis": item.dose_basis,
-            "route": item.route,
-            "is_vehicle": item.is_vehicle,
-        }
+        # Blinded dosers of a double-blind study get the vial code and route only.
+        if "_dose_names" not in self.context:
+            user = getattr(self.context.get("request"), "user", None)
+            self.context["_dose_names"] = DoseTaskNames(user) if user is not None else None
+        names = self.context["_dose_names"]
+        return names.api(task) if names is not None else None
 
     def to_representation(self, instance: Task) -> dict[str, Any]:
         data = super().to_representation(instance)

@@ -18,7 +18,8 @@ import pghistory
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -80,6 +81,7 @@ class FileUploadSerializer(serializers.Serializer[Any]):
     )
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class _ScopedPrimaryKey(serializers.PrimaryKeyRelatedField[Any]):
     """A primary key looked up among what the request's user may see (works when nested)."""
 
@@ -158,6 +160,7 @@ class SheetCorrectSerializer(_ScopedSerializer):
     entries = SheetEntrySerializer(many=True)
 
 
+@extend_schema_serializer(component_name="SheetCorrection")
 class CorrectionSerializer(serializers.Serializer[Any]):
     key = serializers.RegexField(r"^[at]\d+$")
     field = serializers.ChoiceField(choices=["length_mm", "width_mm", "weight_g"])
@@ -223,6 +226,38 @@ class StudyImportSerializer(_ScopedSerializer):
     run = serializers.PrimaryKeyRelatedField(queryset=StudyRun.objects.none())
     file = serializers.FileField()
     confirm = serializers.BooleanField(required=False, default=False)
+
+
+class ImportErrorSerializer(serializers.Serializer[Any]):
+    row = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRowErrorSerializer(serializers.Serializer[Any]):
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class ImportRowSerializer(serializers.Serializer[Any]):
+    row = serializers.IntegerField()
+    tag = serializers.CharField()
+    actions = serializers.ListField(child=serializers.CharField())
+    # The metaclass moves declared fields off the class, so this does not shadow .errors.
+    errors = ImportRowErrorSerializer(many=True)  # type: ignore[assignment]
+
+
+class ImportPreviewSerializer(serializers.Serializer[Any]):
+    """What an import would do (preview) or did (confirm); ``valid`` false means nothing written."""
+
+    filename = serializers.CharField()
+    sha256 = serializers.CharField()
+    valid = serializers.BooleanField()
+    counts = serializers.DictField(child=serializers.IntegerField())
+    notices = serializers.ListField(child=serializers.CharField())
+    stored_file = serializers.IntegerField(allow_null=True)
+    errors = ImportErrorSerializer(many=True)  # type: ignore[assignment]
+    rows = ImportRowSerializer(many=True)
 
 
 def _preview_json(preview: ImportPreview) -> dict[str, Any]:
@@ -411,7 +446,7 @@ class TranscriptionSheetViewSet(VivologViewSetMixin, mixins.CreateModelMixin, *R
         return self._answer(corrected)
 
 
-class StudyImportViewSet(viewsets.ViewSet):
+class StudyImportViewSet(viewsets.GenericViewSet):  # type: ignore[type-arg]
     """Preview (default) or import (``confirm=true``) a study table into a run.
 
     Not a resource with ids (an import is not kept as a row of its own: its records carry its
@@ -420,6 +455,7 @@ class StudyImportViewSet(viewsets.ViewSet):
     """
 
     parser_classes = [MultiPartParser, FormParser]
+    serializer_class = StudyImportSerializer
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
@@ -431,7 +467,14 @@ class StudyImportViewSet(viewsets.ViewSet):
             metadata["token"] = f"{type(request.auth).__name__}:{request.auth.prefix}"
         pghistory.context(**metadata)  # as VivologViewSetMixin does for every resource
 
-    @extend_schema(request=StudyImportSerializer)
+    @extend_schema(
+        request=StudyImportSerializer,
+        responses={
+            200: ImportPreviewSerializer,
+            201: ImportPreviewSerializer,
+            422: ImportPreviewSerializer,
+        },
+    )
     def create(self, request: Request) -> Response:
         body = StudyImportSerializer(data=request.data, context={"request": request})
         body.is_valid(raise_exception=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound
@@ -50,6 +51,7 @@ def _created(data: Any, instance: Any) -> Response:
     return Response(data, status=status.HTTP_201_CREATED, headers={"ETag": etag_for(instance)})
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class _ScopedAnimal(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
     def get_queryset(self) -> QuerySet[Animal]:
         request = self.context.get("request")

@@ -1,5 +1,6 @@
 """Welfare arithmetic without Django: weight loss from the baseline (tumour-corrected when the
-protocol says so) and the log-linear projection of a tumour to the next working day.
+protocol says so), the log-linear projection of a tumour to the next working day and the
+linear projection of the weight loss to its endpoint.
 
 Units are in the names: mm³, mm, g, percent, study days (floats, so readings at different times
 of a day can be placed exactly).
@@ -156,4 +157,101 @@ def projected_crossing(
     crossing = fit.day_reaching(limit)
     return ProjectedCrossing(
         limit_name, projected, limit, crossing if crossing is not None else at_day
+    )
+
+
+# -- body weight ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WeightLossProjection:
+    """The recent body-weight trend against the weight-loss endpoint.
+
+    ``slope_percent_per_day`` is the fitted change of the loss per day (positive: losing
+    weight). ``days_to_limit`` counts from the latest reading: 0 when that reading is at the
+    limit already, ``None`` when the trend does not lose weight (it never reaches the limit).
+    """
+
+    latest_day: float
+    latest_loss_percent: float
+    slope_percent_per_day: float
+    limit_percent: float
+    points: int
+    crossing_day: float | None
+
+    @property
+    def days_to_limit(self) -> float | None:
+        if self.crossing_day is None:
+            return None
+        return max(self.crossing_day - self.latest_day, 0.0)
+
+    @property
+    def message(self) -> str:
+        days = self.days_to_limit
+        trend = f"{self.slope_percent_per_day:+.2f} % loss per day over {self.points} weights"
+        if days is None:
+            return f"weight loss {self.latest_loss_percent:.1f} %; not losing ({trend})"
+        if self.latest_loss_percent >= self.limit_percent:
+            return (
+                f"weight loss {self.latest_loss_percent:.1f} %: at the limit of "
+                f"{self.limit_percent:g} %"
+            )
+        return (
+            f"weight loss {self.latest_loss_percent:.1f} %; the limit of {self.limit_percent:g} % "
+            f"in about {days:.1f} days (day {self.crossing_day:.1f}; {trend})"
+        )
+
+
+def project_weight_loss(
+    points: Sequence[tuple[float, float]],
+    *,
+    limit_percent: float | None,
+    last: int = 3,
+    min_points: int = 2,
+) -> WeightLossProjection | None:
+    """Days until the weight-loss endpoint from the recent trend of the loss.
+
+    ``points`` are (study day, weight loss in % of the baseline, from
+    :func:`weight_loss_percent`). A body weight falls roughly linearly over days when an
+    animal stops thriving, so the latest ``last`` points get an ordinary least-squares line
+    loss = a + b·day (what ``numpy.polyfit(day, loss, 1)`` gives); the limit is crossed on day
+    (limit - a) / b when b > 0. A latest loss already at the limit crosses on its own day.
+    Points with NaN are dropped. ``None`` without a limit, with fewer than ``min_points``
+    usable points, or when they all fall on one day.
+    """
+    if limit_percent is None:
+        return None
+    usable = sorted(
+        (float(day), float(loss))
+        for day, loss in points
+        if math.isfinite(day) and math.isfinite(loss)
+    )[-last:]
+    if len(usable) < max(min_points, 2):
+        return None
+    latest_day, latest_loss = usable[-1]
+    days = [day for day, _ in usable]
+    losses = [loss for _, loss in usable]
+    mean_day = sum(days) / len(days)
+    mean_loss = sum(losses) / len(losses)
+    spread = sum((day - mean_day) ** 2 for day in days)
+    if spread == 0:
+        return None
+    slope = (
+        sum((d - mean_day) * (v - mean_loss) for d, v in zip(days, losses, strict=True)) / spread
+    )
+    intercept = mean_loss - slope * mean_day
+    crossing: float | None
+    if latest_loss >= limit_percent:
+        crossing = latest_day
+    elif slope > 0:
+        crossing = max((limit_percent - intercept) / slope, latest_day)
+    else:
+        crossing = None
+    return WeightLossProjection(
+        latest_day=latest_day,
+        latest_loss_percent=latest_loss,
+        slope_percent_per_day=slope,
+        limit_percent=limit_percent,
+        points=len(usable),
+        crossing_day=crossing,
     )

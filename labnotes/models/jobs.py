@@ -18,6 +18,7 @@ class JobStatus(models.TextChoices):
 
 class JobKind(models.TextChoices):
     SELF_TEST = "self_test", "Self-test (database and worker round trip)"
+    STUDY_ARCHIVE = "study_archive", "Study archive package"
 
 
 @audit_trail()

@@ -48,7 +48,27 @@ class Report(models.Model):
     """
 
     lab = models.ForeignKey("planner.Lab", on_delete=models.PROTECT, related_name="reports")
-    run = models.ForeignKey("labnotes.StudyRun", on_delete=models.PROTECT, related_name="reports")
+    run = models.ForeignKey(
+        "labnotes.StudyRun",
+        on_delete=models.PROTECT,
+        related_name="reports",
+        null=True,
+        blank=True,
+        help_text="The run of a run report; empty for a report pooling runs of a study.",
+    )
+    study = models.ForeignKey(
+        "planner.Study",
+        on_delete=models.PROTECT,
+        related_name="pooled_reports",
+        null=True,
+        blank=True,
+        help_text="The study of a report pooling several of its runs; empty for a run report.",
+    )
+    pooled_runs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Primary keys of the runs a study report pools (ascending); [] for a run report.",
+    )
     kind = models.CharField(max_length=10, choices=ReportKind.choices)
     variant = models.CharField(
         max_length=10, choices=ReportVariant.choices, default=ReportVariant.UNBLINDED
@@ -118,11 +138,27 @@ class Report(models.Model):
                 condition=~models.Q(status="failed"),
                 name="report_one_job_per_request",
             ),
+            # A pooled report's options_key covers the pooled runs too.
+            models.UniqueConstraint(
+                fields=["study", "kind", "variant", "options_key", "data_hash"],
+                condition=~models.Q(status="failed") & models.Q(run__isnull=True),
+                name="report_one_pooled_job_per_request",
+            ),
+            models.CheckConstraint(
+                condition=(models.Q(run__isnull=False) & models.Q(study__isnull=True))
+                | (models.Q(run__isnull=True) & models.Q(study__isnull=False)),
+                name="report_of_a_run_or_a_study",
+            ),
         ]
         indexes = [models.Index(fields=["status", "heartbeat_at"], name="report_status_heartbeat")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} report #{self.pk} of {self.run} ({self.status})"
+        subject = self.run if self.run_id is not None else f"{self.study} (pooled runs)"
+        return f"{self.get_kind_display()} report #{self.pk} of {subject} ({self.status})"
+
+    @property
+    def is_pooled(self) -> bool:
+        return self.run_id is None
 
     @property
     def is_finished(self) -> bool:

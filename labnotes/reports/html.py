@@ -13,15 +13,18 @@ treatment) are withheld.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import html
 import importlib.resources
+import statistics
 from collections.abc import Iterable, Sequence
 from string import Template
 from typing import Any
 
 from labnotes.reports import figures
 from labnotes.reports import formatting as fmt
+from labnotes.reports.assays import block_title
 from labnotes.reports.model import TGI_DEFINITIONS, LogEntry, ReportInput
 from labnotes.reports.results import LOG_FLOOR_MM3, ReportResults
 
@@ -148,14 +151,44 @@ def title_page(report: ReportInput) -> str:
         parts.append(f"<p><b>Objective.</b> {esc(report.objective)}</p>")
         parts.append(f"<p><b>Hypothesis.</b> {esc(report.hypothesis)}</p>")
     signature_rows = [
-        (s.role, s.name, "", s.signed_at.isoformat() if s.signed_at else "")
+        (s.role, s.name, s.meaning, signature_time(s.signed_at), f"{s.record} {s.status}".strip())
         for s in report.signatures
     ]
     if signature_rows:
         parts.append("<h3>Signatures</h3>")
-        parts.append(table(["Role", "Name", "Signature", "Date"], signature_rows, css="signatures"))
+        parts.append(
+            table(
+                ["Role", "Name", "Meaning", "Signed at", "Record"], signature_rows, css="signatures"
+            )
+        )
+    if report.qa_statement:
+        items = "".join(f"<li>{esc(line)}</li>" for line in report.qa_statement)
+        parts.append(
+            "<h3>Quality assurance statement</h3><p>QA inspected this study and reported its "
+            "findings to the study director and to management as follows:</p>"
+            f'<ul class="qa">{items}</ul>'
+        )
+    if report.changes_after_lock:
+        parts.append("<h3>Changes made after a data lock</h3>")
+        parts.append(
+            table(
+                ["Date", "Change", "By", "Reason"],
+                [(e.date.isoformat(), e.text, e.by, e.reason) for e in report.changes_after_lock],
+            )
+        )
     parts.append("</section>")
     return "".join(parts)
+
+
+def signature_time(value: dt.datetime | dt.date | None) -> str:
+    """A signature's exact server time in UTC (seconds), or its date for a paper line."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(dt.UTC)
+        return value.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return value.isoformat()
 
 
 def arrive_section(report: ReportInput) -> str:
@@ -713,33 +746,276 @@ def body_weight_section(report: ReportInput, results: ReportResults) -> str:
 
 
 def assay_section(results: ReportResults) -> str:
+    """Same-day (scheduled) samples compared across arms, endpoint samples apart (issue 9).
+
+    The PDF keeps to summaries: endpoint samples are summarised per arm with the study day of
+    each value; the per-animal values are in the XLSX and the bundle's assays.csv.
+    """
     assays = results.json.get("assays")
     if not assays:
         return ""
-    parts = []
+    parts = [
+        "<p>Arms are compared only on samples taken on the same study day (satellite or "
+        "scheduled collections): each treated arm against the control by Welch's t-test and by "
+        "the Mann–Whitney U test, both Holm-adjusted over the arms compared on that day. "
+        "Endpoint samples are taken when each animal leaves the study, days or weeks apart "
+        "between arms, and are listed separately without a test.</p>"
+    ]
     for block in assays:
-        title = (
-            f"{'ELISA' if block['assay'] == 'elisa' else 'Flow cytometry'}: "
-            f"{block['analyte']} ({block['unit']})"
-        )
+        title = block_title(block)
+        parts.append(f"<h3>{esc(title)}</h3>")
+        for day_block in block["same_day"]:
+            day = day_block["study_day"]
+            day_text = "sampling day not recorded" if day is None else f"study day {day}"
+            tests = {c["group"]: c for c in day_block["comparisons"]}
+            rows = []
+            for g in day_block["groups"]:
+                test = tests.get(g["group"])
+                rows.append(
+                    (
+                        g["group"],
+                        num(g["n"]),
+                        num(fmt.number(g["mean"], 2)),
+                        num(fmt.number(g["sd"], 2)),
+                        num(fmt.number(g["median"], 2)),
+                        num(fmt.p_value(test["welch_p_holm"]) if test else "—"),
+                        num(fmt.p_value(test["mann_whitney_p_holm"]) if test else "—"),
+                    )
+                )
+            parts.append(
+                table(
+                    [
+                        "Arm",
+                        *[
+                            Cell(h, numeric=True)
+                            for h in (
+                                "n",
+                                "Mean",
+                                "SD",
+                                "Median",
+                                "Welch p (Holm) vs control",
+                                "Mann–Whitney p (Holm) vs control",
+                            )
+                        ],
+                    ],
+                    rows,
+                    caption=f"{title}: same-day samples, {day_text}",
+                )
+            )
+        if block["endpoint"]:
+            by_arm: dict[str, list[dict[str, Any]]] = {}
+            for row in block["endpoint"]:
+                by_arm.setdefault(row["group"], []).append(row)
+            endpoint_rows = []
+            for arm, rows_of_arm in by_arm.items():
+                values = [r["value"] for r in rows_of_arm]
+                days = ", ".join(
+                    "?" if r["study_day"] is None else str(r["study_day"]) for r in rows_of_arm
+                )
+                endpoint_rows.append(
+                    (
+                        arm,
+                        num(len(values)),
+                        num(fmt.number(statistics.fmean(values), 2)),
+                        num(fmt.number(statistics.median(values), 2)),
+                        days,
+                    )
+                )
+            parts.append(
+                table(
+                    [
+                        "Arm",
+                        *[Cell(h, numeric=True) for h in ("n", "Mean", "Median")],
+                        "Study day of each value",
+                    ],
+                    endpoint_rows,
+                    caption=f"{title}: endpoint samples (not compared; days differ)",
+                )
+            )
+    return section("assays", "ELISA and flow cytometry", "".join(parts))
+
+
+def pooled_section(results: ReportResults) -> str:
+    """A report pooling runs: which runs, the run-stratified log-rank and the mixed model with
+    a random run effect."""
+    pooled = results.json.get("pooled")
+    if not pooled:
+        return ""
+    parts = [
+        "<p>This report pools the runs "
+        + esc(", ".join(pooled["runs"]))
+        + ". Days count from each animal's treatment start. The log-rank test is stratified by "
+        "run and the mixed model of log volume has a random intercept per run (animals nested "
+        "in runs), so run-to-run differences do not pass for treatment effects.</p>"
+    ]
+    survival = pooled.get("survival_stratified")
+    if survival is not None:
         rows = [
             (
-                g["group"],
-                num(g["n"]),
-                num(fmt.number(g["mean"], 2)),
-                num(fmt.number(g["sd"], 2)),
-                num(fmt.number(g["median"], 2)),
+                "All arms",
+                num(fmt.number(survival["chi2"], 2)),
+                num(survival["df"]),
+                num(fmt.p_value(survival["p"])),
+                num("—"),
             )
-            for g in block["groups"]
+        ]
+        rows += [
+            (
+                f"{c['group']} vs {c['control']}",
+                num(fmt.number(c["chi2"], 2)),
+                num(1),
+                num(fmt.p_value(c["p"])),
+                num(fmt.p_value(c["p_holm"])),
+            )
+            for c in survival["vs_control"]
         ]
         parts.append(
             table(
-                ["Arm", *[Cell(h, numeric=True) for h in ("n", "Mean", "SD", "Median")]],
+                ["Comparison", *[Cell(h, numeric=True) for h in ("χ²", "df", "p", "p (Holm)")]],
                 rows,
-                caption=title,
+                caption="Log-rank test stratified by run",
             )
         )
-    return section("assays", "ELISA and flow cytometry", "".join(parts))
+    model = pooled.get("growth_run_effect")
+    if model is not None:
+        parts.append(
+            table(
+                [
+                    "Contrast",
+                    *[Cell(h, numeric=True) for h in ("Estimate (1/day)", "SE", "p", "p (Holm)")],
+                ],
+                [
+                    (
+                        c["name"],
+                        num(fmt.number(c["estimate"], 4)),
+                        num(fmt.number(c["se"], 4)),
+                        num(fmt.p_value(c["p"])),
+                        num(fmt.p_value(c["p_holm"])),
+                    )
+                    for c in model["contrasts"]
+                ],
+                caption=(
+                    "Mixed model of ln volume to day "
+                    f"{fmt.day(model['last_day'])} with random effects: {model['random_effects']}"
+                ),
+            )
+        )
+    return section("pooled", "Pooled runs", "".join(parts), major=True)
+
+
+def dosing_section(results: ReportResults) -> str:
+    """Dosing compliance per arm, with deviations by kind, holds and reductions."""
+    dosing = results.json.get("dosing")
+    if not dosing:
+        return ""
+    rows = [
+        (
+            d["group"],
+            num(d["animals"]),
+            num(d["doses_recorded"]),
+            num(d["given"]),
+            num(d["missed"]),
+            num(fmt.number(d["compliance_percent"])),
+            "; ".join(f"{kind}: {n}" for kind, n in d["deviations"].items()) or "none",
+            num(d["holds"]),
+            num(d["reductions"]),
+            num(d["skips"]),
+        )
+        for d in dosing
+    ]
+    headers: list[str | Cell] = [
+        "Arm",
+        *[Cell(h, numeric=True) for h in ("Animals", "Doses recorded", "Given", "Missed")],
+        Cell("Compliance (%)", numeric=True),
+        "Deviations",
+        *[Cell(h, numeric=True) for h in ("Holds", "Reductions", "Skipped")],
+    ]
+    content = table(
+        headers,
+        rows,
+        caption="Dosing compliance (given / recorded doses), deviations, holds and reductions",
+    )
+    return section("dosing", "Dosing compliance, holds and deviations", content)
+
+
+def welfare_section(results: ReportResults) -> str:
+    """Endpoints by cause, found dead, and the time from endpoint to euthanasia per arm."""
+    welfare = results.json.get("welfare")
+    if not welfare:
+        return ""
+    rows = [
+        (
+            w["group"],
+            "; ".join(f"{cause}: {n}" for cause, n in w["endpoints_by_cause"].items()) or "none",
+            num(w["found_dead"]),
+            num(w["episodes_closed"]),
+            num(fmt.number(w["median_hours_to_euthanasia"])),
+            num(fmt.number(w["max_hours_to_euthanasia"])),
+            num(w["over_24_hours"]),
+        )
+        for w in welfare
+    ]
+    headers: list[str | Cell] = [
+        "Arm",
+        "Endpoints by cause",
+        Cell("Found dead", numeric=True),
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "Endpoint episodes closed",
+                "Median h to euthanasia",
+                "Longest (h)",
+                "Over 24 h",
+            )
+        ],
+    ]
+    content = table(
+        headers,
+        rows,
+        caption="Welfare: hours from the first reading at a humane endpoint to euthanasia",
+    )
+    return section("welfare", "Welfare", content)
+
+
+def necropsy_section(results: ReportResults) -> str:
+    """Tumour and terminal body weights at necropsy per arm (descriptive: days differ)."""
+    necropsy = results.json.get("necropsy")
+    if not necropsy:
+        return ""
+    rows = [
+        (
+            n["group"],
+            num(n["necropsies"]),
+            ", ".join(str(day) for day in n["study_days"]),
+            num(n["tumour_weight_mg"]["n"]),
+            num(fmt.number(n["tumour_weight_mg"]["mean"])),
+            num(fmt.number(n["tumour_weight_mg"]["sd"])),
+            num(fmt.number(n["tumour_weight_mg"]["median"])),
+            num(fmt.number(n["terminal_body_weight_g"]["mean"], 2)),
+        )
+        for n in necropsy
+    ]
+    headers: list[str | Cell] = [
+        "Arm",
+        Cell("Necropsies", numeric=True),
+        "Study days",
+        *[
+            Cell(h, numeric=True)
+            for h in (
+                "Tumours weighed (animals)",
+                "Tumour weight mean (mg)",
+                "SD (mg)",
+                "Median (mg)",
+                "Terminal body weight mean (g)",
+            )
+        ],
+    ]
+    content = table(
+        headers,
+        rows,
+        caption="Necropsy: summed tumour weight per animal and terminal body weight",
+    )
+    return section("necropsy", "Necropsy and tumour weights", content)
 
 
 def synergy_section(results: ReportResults) -> str:
@@ -752,10 +1028,21 @@ def synergy_section(results: ReportResults) -> str:
         f"control {tgi['control']}, A {tgi['drug_a']}, B {tgi['drug_b']}, "
         f"A + B {tgi['combination']}"
     )
-    tgi_part = _synergy_tgi_table(tgi)
+    reference = str(results.json.get("synergy_reference", "bliss"))
+    tgi_part = _synergy_tgi_table(tgi, reference)
     lmm_part = _synergy_lmm_table(lmm) if lmm is not None else ""
-    intro = f"<p>Arms: {esc(arms)}.</p>"
-    if leading == "lmm":
+    auc = results.json.get("synergy_auc")
+    auc_part = _synergy_auc_table(auc) if auc is not None else ""
+    model = results.json.get("options", {}).get("synergy_model", "tgi")
+    chosen = {
+        "tgi": f"{SYNERGY_REFERENCE_NAMES.get(reference, reference)} on TGI",
+        "lmm": "the mixed model of log volume over time",
+        "auc": "the area under the growth curves",
+    }.get(model, model)
+    intro = f"<p>Arms: {esc(arms)}. Synergy model chosen for this report: {esc(chosen)}.</p>"
+    if leading == "auc":
+        body = auc_part + tgi_part + lmm_part
+    elif leading == "lmm" and tgi["outside_0_100"]:
         intro += (
             '<p class="lead">Tumours regress in at least one arm ('
             + esc(", ".join(tgi["outside_0_100"]))
@@ -764,22 +1051,55 @@ def synergy_section(results: ReportResults) -> str:
             "</p>"
         )
         body = lmm_part + tgi_part
+    elif leading == "lmm":
+        body = lmm_part + tgi_part
     else:
         body = tgi_part + lmm_part
     return section("synergy", "Combination synergy", intro + body, major=True)
 
 
-def _synergy_tgi_table(tgi: dict[str, Any]) -> str:
+SYNERGY_REFERENCE_NAMES = {
+    "bliss": "Bliss independence",
+    "hsa": "Highest single agent",
+    "ra": "Response additivity",
+}
+
+
+def _synergy_auc_table(auc: dict[str, Any]) -> str:
+    rows = [
+        (
+            arm,
+            num(fmt.number(auc["egr"].get(arm), 4)),
+            num(auc["n"].get(arm, "")),
+            num(fmt.number(auc["relative_growth"].get(arm), 3)),
+        )
+        for arm in (auc["control"], auc["drug_a"], auc["drug_b"], auc["combination"])
+    ]
+    caption = (
+        f"Area under the growth curves to day {fmt.day(auc['day'])}: combination index "
+        f"{fmt.number(auc['combination_index'], 3)} (below 1: synergy), synergy score "
+        f"{fmt.number(auc['synergy_score'], 3)}"
+    )
+    return "<h3>Area under the growth curves (invivoSyn)</h3>" + table(
+        [
+            "Arm",
+            *[
+                Cell(h, numeric=True)
+                for h in ("Exponential growth rate (1/day)", "n", "Relative growth")
+            ],
+        ],
+        rows,
+        caption=caption,
+    )
+
+
+def _synergy_tgi_table(tgi: dict[str, Any], reference: str = "bliss") -> str:
     rows = []
     ci = tgi["ci95"]
-    for model, name in (
-        ("bliss", "Bliss independence"),
-        ("hsa", "Highest single agent"),
-        ("ra", "Response additivity"),
-    ):
+    for model, name in SYNERGY_REFERENCE_NAMES.items():
         rows.append(
             (
-                name,
+                f"{name} (pre-specified)" if model == reference else name,
                 num(fmt.number(tgi["expected"][model])),
                 num(fmt.interval(*ci["expected"][model])),
                 num(fmt.signed(tgi["synergy_score"][model])),
@@ -912,7 +1232,11 @@ def render_html(report: ReportInput, results: ReportResults) -> str:
             flow_section(report),
             growth_section(report, results),
             survival_section(report, results),
+            pooled_section(results),
             body_weight_section(report, results),
+            dosing_section(results),
+            welfare_section(results),
+            necropsy_section(results),
             assay_section(results),
             synergy_section(results),
             methods_section(report, results),

@@ -29,6 +29,8 @@ ReportKind = Literal["interim", "final"]
 TGIDefinition = Literal["volume", "delta", "rtv"]
 DropoutPolicy = Literal["drop", "locf"]
 SynergyModel = Literal["tgi", "lmm", "auc"]
+# The TGI reference model the report leads with (all three are always tabulated).
+SynergyReference = Literal["bliss", "hsa", "ra"]
 TumourRole = Literal["injected", "contralateral"]
 AssayKind = Literal["elisa", "flow"]
 # "scheduled": a same-day sample (satellite or scheduled collection), comparable across arms;
@@ -75,6 +77,8 @@ class Animal:
     status: str
     endpoint_cause: str | None = None
     exit_day: float | None = None
+    #: The run (cohort) code in a report pooling several runs of a study; "" in a run report.
+    run: str = ""
 
 
 @dataclass(frozen=True)
@@ -127,6 +131,45 @@ class AssayRow:
 class CountWithReason:
     reason: str
     count: int
+
+
+@dataclass(frozen=True)
+class DosingArm:
+    """Dosing compliance of one arm: dose records (given or missed), deviations by kind, holds
+    and reductions decided for its animals (satellites included: they are dosed too)."""
+
+    arm: str
+    animals: int
+    given: int
+    missed: int
+    deviations: tuple[CountWithReason, ...] = ()
+    holds: int = 0
+    reductions: int = 0
+    skips: int = 0
+
+
+@dataclass(frozen=True)
+class WelfareArm:
+    """Welfare of one arm: endpoint records by cause, found dead, and the hours from the first
+    reading at a humane endpoint to the euthanasia (or death) of each closed episode."""
+
+    arm: str
+    endpoints_by_cause: tuple[CountWithReason, ...] = ()
+    found_dead: int = 0
+    hours_to_euthanasia: tuple[float, ...] = ()
+    over_24_hours: int = 0
+
+
+@dataclass(frozen=True)
+class NecropsyRow:
+    """One necropsy: study day, terminal body weight (g) and the summed tumour weight (mg)."""
+
+    animal: str
+    group: str
+    study_day: int
+    terminal_body_weight_g: float | None
+    tumour_weight_mg: float | None
+    tumours_weighed: int = 0
 
 
 @dataclass(frozen=True)
@@ -189,11 +232,19 @@ class LogEntry:
 
 @dataclass(frozen=True)
 class Signature:
-    """A signature line (role, printed name); the date is filled when signed."""
+    """A signature line (role, printed name); the date is filled when signed.
+
+    An electronic signature also carries its ``meaning`` (authored, reviewed, approved, QA
+    inspected), the exact server time it was given (``signed_at``, aware), what was signed
+    (``record``) and ``status`` ("valid" or "invalid — record changed after signing").
+    """
 
     role: str
     name: str = ""
-    signed_at: dt.date | None = None
+    signed_at: dt.datetime | dt.date | None = None
+    meaning: str = ""
+    record: str = ""
+    status: str = ""
 
 
 @dataclass(frozen=True)
@@ -218,6 +269,7 @@ class AnalysisOptions:
     tgi_definition: TGIDefinition = "volume"
     dropout: DropoutPolicy = "drop"
     synergy_model: SynergyModel = "tgi"
+    synergy_reference: SynergyReference = "bliss"
     synergy_arms: SynergyArms | None = None
     bootstrap_resamples: int = 2000
     seed: int = 0
@@ -282,9 +334,14 @@ class ReportInput:
     deviations: tuple[LogEntry, ...] = ()
     corrections: tuple[LogEntry, ...] = ()
     amendments: tuple[LogEntry, ...] = ()
+    dosing: tuple[DosingArm, ...] = ()
+    welfare: tuple[WelfareArm, ...] = ()
+    necropsy: tuple[NecropsyRow, ...] = ()
     signatures: tuple[Signature, ...] = field(
         default_factory=lambda: (Signature("Study director"), Signature("Quality assurance"))
     )
+    changes_after_lock: tuple[LogEntry, ...] = ()
+    qa_statement: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         names = [arm.name for arm in self.arms]
@@ -305,6 +362,9 @@ class ReportInput:
             ("body_weight", {r.group for r in self.body_weight}),
             ("survival", {r.group for r in self.survival}),
             ("assays", {r.group for r in self.assays}),
+            ("dosing", {r.arm for r in self.dosing}),
+            ("welfare", {r.arm for r in self.welfare}),
+            ("necropsy", {r.group for r in self.necropsy}),
             ("batches", {row.arm for b in self.batches for row in b.balance}),
         ):
             unknown = sorted(groups - known)
@@ -321,6 +381,12 @@ class ReportInput:
                 raise ReportInputError(
                     f"options.synergy_arms: {', '.join(missing)} are not arms of the report"
                 )
+
+    @property
+    def pooled_runs(self) -> tuple[str, ...]:
+        """The run codes of a report pooling several runs (in first-seen order), else ()."""
+        runs = tuple(dict.fromkeys(a.run for a in self.animals if a.run))
+        return runs if len(runs) > 1 else ()
 
     @property
     def control(self) -> str | None:
@@ -344,13 +410,18 @@ __all__ = [
     "BalanceRow",
     "BodyWeightRow",
     "CountWithReason",
+    "DosingArm",
     "GrowthRow",
     "LogEntry",
+    "NecropsyRow",
     "RandomizationBatchInfo",
     "ReportInput",
     "ReportInputError",
     "Signature",
     "SurvivalRow",
     "SynergyArms",
+    "SynergyModel",
+    "SynergyReference",
+    "WelfareArm",
     "differences_from_plan",
 ]

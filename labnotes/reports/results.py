@@ -42,7 +42,9 @@ from labnotes.analysis.growth import (
 )
 from labnotes.analysis.growth_data import GrowthData, json_day, read_growth_csv
 from labnotes.analysis.survival import SurvivalAnalysis, SurvivalData, analyze_survival
+from labnotes.reports.assays import assay_results
 from labnotes.reports.model import TGI_DEFINITIONS, AnalysisOptions, ReportInput, SynergyArms
+from labnotes.reports.pooled import pooled_growth_model, pooled_survival
 from labnotes.reports.tidy import GROWTH_CSV, SURVIVAL_CSV, Command, csv_number, tidy_files
 
 SCHEMA = "vivolog.report.results/1"
@@ -314,6 +316,89 @@ def assay_summary(report: ReportInput) -> list[dict[str, Any]]:
     return summary
 
 
+def dosing_summary(report: ReportInput) -> list[dict[str, Any]]:
+    """Per arm: doses recorded, given, missed, compliance % (given / recorded), deviations by
+    kind, holds, reductions and skipped doses. Compliance is None without a dose record."""
+    rows = []
+    for arm in report.dosing:
+        recorded = arm.given + arm.missed
+        rows.append(
+            {
+                "group": arm.arm,
+                "animals": arm.animals,
+                "doses_recorded": recorded,
+                "given": arm.given,
+                "missed": arm.missed,
+                "compliance_percent": 100.0 * arm.given / recorded if recorded else None,
+                "deviations": {d.reason: d.count for d in arm.deviations},
+                "deviations_total": sum(d.count for d in arm.deviations),
+                "holds": arm.holds,
+                "reductions": arm.reductions,
+                "skips": arm.skips,
+            }
+        )
+    return rows
+
+
+def welfare_summary(report: ReportInput) -> list[dict[str, Any]]:
+    """Per arm: endpoint records by cause, found dead, and the hours from the first reading at
+    a humane endpoint to euthanasia: n, median, maximum and how many took over 24 h."""
+    rows = []
+    for arm in report.welfare:
+        hours = np.asarray(arm.hours_to_euthanasia, dtype=float)
+        rows.append(
+            {
+                "group": arm.arm,
+                "endpoints_by_cause": {c.reason: c.count for c in arm.endpoints_by_cause},
+                "endpoints_total": sum(c.count for c in arm.endpoints_by_cause),
+                "found_dead": arm.found_dead,
+                "episodes_closed": int(hours.size),
+                "median_hours_to_euthanasia": float(np.median(hours)) if hours.size else None,
+                "max_hours_to_euthanasia": float(hours.max()) if hours.size else None,
+                "over_24_hours": arm.over_24_hours,
+            }
+        )
+    return rows
+
+
+def necropsy_summary(report: ReportInput) -> list[dict[str, Any]]:
+    """Per arm: necropsies, their study days, and n, mean, SD, median of the summed tumour
+    weight (mg) and of the terminal body weight (g); descriptive only (days differ)."""
+
+    def describe(values: list[float]) -> dict[str, Any]:
+        array = np.asarray(values, dtype=float)
+        return {
+            "n": int(array.size),
+            "mean": float(array.mean()) if array.size else None,
+            "sd": float(np.std(array, ddof=1)) if array.size > 1 else None,
+            "median": float(np.median(array)) if array.size else None,
+        }
+
+    rows = []
+    for arm in report.arm_names:
+        of_arm = [r for r in report.necropsy if r.group == arm]
+        if not of_arm:
+            continue
+        rows.append(
+            {
+                "group": arm,
+                "necropsies": len(of_arm),
+                "study_days": sorted({r.study_day for r in of_arm}),
+                "tumour_weight_mg": describe(
+                    [r.tumour_weight_mg for r in of_arm if r.tumour_weight_mg is not None]
+                ),
+                "terminal_body_weight_g": describe(
+                    [
+                        r.terminal_body_weight_g
+                        for r in of_arm
+                        if r.terminal_body_weight_g is not None
+                    ]
+                ),
+            }
+        )
+    return rows
+
+
 # --------------------------------------------------------------------------------------------
 # The whole computation
 
@@ -388,6 +473,7 @@ def compute_results(report: ReportInput) -> ReportResults:
             "tgi_definition_text": TGI_DEFINITIONS[options.tgi_definition],
             "dropout": options.dropout,
             "synergy_model": options.synergy_model,
+            "synergy_reference": options.synergy_reference,
             "bootstrap_resamples": options.bootstrap_resamples,
             "seed": options.seed,
             "growth_delay_fold": options.growth_delay_fold,
@@ -431,13 +517,21 @@ def compute_results(report: ReportInput) -> ReportResults:
                 commands.append(survival_command)
                 output["survival"] = survival_json
                 output["survival_definition"] = report.survival_definition
+    if report.pooled_runs:
+        output["pooled"] = _pooled_part(report, output, notes)
     weight_curves: dict[str, tuple[WeightPoint, ...]] = {}
     if report.body_weight:
         weight_curves, output["body_weight"] = body_weight_summary(
             report, growth_figures.data if growth_figures else None
         )
     if report.assays:
-        output["assays"] = assay_summary(report)
+        output["assays"] = assay_results(report)
+    if report.dosing:
+        output["dosing"] = dosing_summary(report)
+    if report.welfare:
+        output["welfare"] = welfare_summary(report)
+    if report.necropsy:
+        output["necropsy"] = necropsy_summary(report)
     output["warnings"] = notes
     return ReportResults(
         json=output,
@@ -450,6 +544,32 @@ def compute_results(report: ReportInput) -> ReportResults:
         body_weight=weight_curves,
         warnings=tuple(notes),
     )
+
+
+def _pooled_part(report: ReportInput, output: dict[str, Any], notes: list[str]) -> dict[str, Any]:
+    """Run as a stratum of the log-rank test and a random effect of the mixed model."""
+    pooled: dict[str, Any] = {"runs": list(report.pooled_runs)}
+    try:
+        survival = pooled_survival(report)
+    except AnalysisInputError as exc:
+        notes.append(f"run-stratified log-rank not reported: {exc}")
+        survival = None
+    if survival is not None:
+        pooled["survival_stratified"] = survival
+    growth = output.get("growth")
+    injected = [r.day for r in report.growth if r.tumour == "injected"]
+    if growth is not None and injected:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = pooled_growth_model(
+                report, baseline_day=min(injected), last_day=float(growth["day"])
+            )
+        if model is not None and "error" in model:
+            notes.append(f"mixed model with a run effect not reported: {model['error']}")
+        elif model is not None:
+            model["last_day"] = growth["day"]
+            pooled["growth_run_effect"] = model
+    return pooled
 
 
 def _growth_part(
@@ -722,8 +842,27 @@ def _synergy(
         commands.append(lmm_command)
     except AnalysisInputError as exc:
         notes.append(f"synergy mixed model not reported: {exc}")
+    if options.synergy_model == "auc":
+        auc_command = Command(
+            "synergy_auc",
+            "Combination synergy on the area under the growth curves (invivoSyn)",
+            (*base, "--model", "auc", "--day", _day_arg(day)),
+        )
+        try:
+            output["synergy_auc"] = run_command(auc_command, directory)
+            commands.append(auc_command)
+        except AnalysisInputError as exc:
+            notes.append(f"synergy on the area under the curves not reported: {exc}")
+    # The pre-specified model leads; when tumours regress, TGI fractions lose their meaning and
+    # the mixed model leads whatever was chosen.
     regress = bool(output["synergy_tgi"].get("outside_0_100"))
-    output["synergy_leading"] = "lmm" if regress and "synergy_lmm" in output else "tgi"
+    if "synergy_lmm" in output and (regress or options.synergy_model == "lmm"):
+        output["synergy_leading"] = "lmm"
+    elif "synergy_auc" in output:
+        output["synergy_leading"] = "auc"
+    else:
+        output["synergy_leading"] = "tgi"
+    output["synergy_reference"] = options.synergy_reference
     return output
 
 

@@ -198,6 +198,10 @@ def synthetic_study(
                         name,
                         round(float(rng.lognormal(3.0 + 0.3 * k, 0.3)), 1),
                         "pg/mL",
+                        study_day=10,
+                        timing="scheduled",
+                        tissue="serum",
+                        sample=f"S-{animal_id}",
                     )
                 )
                 assays.append(
@@ -208,6 +212,26 @@ def synthetic_study(
                         name,
                         round(float(rng.normal(8 + 4 * k, 2)), 1),
                         "%",
+                        study_day=10,
+                        timing="scheduled",
+                        tissue="tumour",
+                        sample=f"T-{animal_id}",
+                    )
+                )
+            if with_assays and number % 2 == 1 and exit_day is not None:
+                # Serum taken at the endpoint: a different day for every animal, not compared.
+                assays.append(
+                    AssayRow(
+                        "elisa",
+                        "IFN-γ",
+                        animal_id,
+                        name,
+                        round(18.0 + 3.0 * k + number % 5, 1),
+                        "pg/mL",
+                        study_day=10 + (number % 2) + int(exit_day),
+                        timing="endpoint",
+                        tissue="serum",
+                        sample=f"E-{animal_id}",
                     )
                 )
     n_total = len(animals)

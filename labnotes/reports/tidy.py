@@ -85,8 +85,10 @@ def body_weight_csv(report: ReportInput) -> str:
 def animals_csv(report: ReportInput) -> str:
     order = _arm_order(report)
     rows = sorted(report.animals, key=lambda a: (order[a.arm], a.animal_id))
+    header = ("animal", "group", "randomization_study_day", "status", "endpoint_cause", "exit_day")
+    pooled = bool(report.pooled_runs)
     return _csv_text(
-        ("animal", "group", "randomization_study_day", "status", "endpoint_cause", "exit_day"),
+        (*header, "run") if pooled else header,
         (
             (
                 a.animal_id,
@@ -95,6 +97,7 @@ def animals_csv(report: ReportInput) -> str:
                 a.status,
                 a.endpoint_cause or "",
                 csv_number(a.exit_day),
+                *((a.run,) if pooled else ()),
             )
             for a in rows
         ),
@@ -103,10 +106,46 @@ def animals_csv(report: ReportInput) -> str:
 
 def assays_csv(report: ReportInput) -> str:
     order = _arm_order(report)
-    rows = sorted(report.assays, key=lambda r: (r.assay, r.analyte, order[r.group], r.animal))
+    rows = sorted(
+        report.assays,
+        key=lambda r: (
+            r.assay,
+            r.analyte,
+            r.tissue,
+            r.timing,
+            r.study_day if r.study_day is not None else -1,
+            order[r.group],
+            r.animal,
+        ),
+    )
     return _csv_text(
-        ("assay", "analyte", "animal", "group", "value", "unit"),
-        ((r.assay, r.analyte, r.animal, r.group, csv_number(r.value), r.unit) for r in rows),
+        (
+            "assay",
+            "analyte",
+            "tissue",
+            "timing",
+            "study_day",
+            "sample",
+            "animal",
+            "group",
+            "value",
+            "unit",
+        ),
+        (
+            (
+                r.assay,
+                r.analyte,
+                r.tissue,
+                r.timing,
+                "" if r.study_day is None else str(r.study_day),
+                r.sample,
+                r.animal,
+                r.group,
+                csv_number(r.value),
+                r.unit,
+            )
+            for r in rows
+        ),
     )
 
 

@@ -90,6 +90,139 @@ def prism_grouped(sheet: Worksheet, arms: Sequence[str], values: dict[str, list[
     sheet.freeze_panes = "A2"
 
 
+def _assay_comparisons(book: Workbook, results: ReportResults) -> None:
+    """One row per assay block, study day and arm: descriptive values and tests vs control."""
+    rows: list[Sequence[Any]] = []
+    for block in results.json.get("assays", []):
+        for day_block in block["same_day"]:
+            tests = {c["group"]: c for c in day_block["comparisons"]}
+            for group in day_block["groups"]:
+                test = tests.get(group["group"], {})
+                rows.append(
+                    (
+                        block["assay"],
+                        block["analyte"],
+                        block["tissue"],
+                        block["unit"],
+                        day_block["study_day"],
+                        group["group"],
+                        group["n"],
+                        group["mean"],
+                        group["sd"],
+                        group["median"],
+                        test.get("welch_p"),
+                        test.get("welch_p_holm"),
+                        test.get("mann_whitney_p"),
+                        test.get("mann_whitney_p_holm"),
+                    )
+                )
+    _rows(
+        _sheet(book, "Assay comparisons"),
+        [
+            "assay",
+            "analyte",
+            "tissue",
+            "unit",
+            "study_day",
+            "arm",
+            "n",
+            "mean",
+            "sd",
+            "median",
+            "welch_p_vs_control",
+            "welch_p_holm",
+            "mann_whitney_p_vs_control",
+            "mann_whitney_p_holm",
+        ],
+        rows,
+    )
+
+
+def _welfare_sheets(book: Workbook, report: ReportInput, results: ReportResults) -> None:
+    """Dosing compliance and welfare per arm, and the necropsy listing (one row per animal)."""
+    dosing = results.json.get("dosing")
+    if dosing:
+        _rows(
+            _sheet(book, "Dosing compliance"),
+            [
+                "arm",
+                "animals",
+                "doses_recorded",
+                "given",
+                "missed",
+                "compliance_percent",
+                "deviations",
+                "holds",
+                "reductions",
+                "skips",
+            ],
+            (
+                (
+                    d["group"],
+                    d["animals"],
+                    d["doses_recorded"],
+                    d["given"],
+                    d["missed"],
+                    d["compliance_percent"],
+                    "; ".join(f"{k}: {n}" for k, n in d["deviations"].items()),
+                    d["holds"],
+                    d["reductions"],
+                    d["skips"],
+                )
+                for d in dosing
+            ),
+        )
+    welfare = results.json.get("welfare")
+    if welfare:
+        _rows(
+            _sheet(book, "Welfare"),
+            [
+                "arm",
+                "endpoints_by_cause",
+                "found_dead",
+                "episodes_closed",
+                "median_hours_to_euthanasia",
+                "max_hours_to_euthanasia",
+                "over_24_hours",
+            ],
+            (
+                (
+                    w["group"],
+                    "; ".join(f"{k}: {n}" for k, n in w["endpoints_by_cause"].items()),
+                    w["found_dead"],
+                    w["episodes_closed"],
+                    w["median_hours_to_euthanasia"],
+                    w["max_hours_to_euthanasia"],
+                    w["over_24_hours"],
+                )
+                for w in welfare
+            ),
+        )
+    if report.necropsy:
+        _rows(
+            _sheet(book, "Necropsy data"),
+            [
+                "animal",
+                "arm",
+                "study_day",
+                "terminal_body_weight_g",
+                "tumour_weight_mg",
+                "tumours_weighed",
+            ],
+            (
+                (
+                    r.animal,
+                    r.group,
+                    r.study_day,
+                    r.terminal_body_weight_g,
+                    r.tumour_weight_mg,
+                    r.tumours_weighed,
+                )
+                for r in report.necropsy
+            ),
+        )
+
+
 def render_xlsx(report: ReportInput, results: ReportResults) -> bytes:
     """All data sheets and Prism layouts as XLSX bytes."""
     book = Workbook()
@@ -187,17 +320,62 @@ def render_xlsx(report: ReportInput, results: ReportResults) -> bytes:
     if report.assays:
         _rows(
             _sheet(book, "Assay data"),
-            ["assay", "analyte", "animal", "arm", "value", "unit"],
-            ((r.assay, r.analyte, r.animal, r.group, r.value, r.unit) for r in report.assays),
+            [
+                "assay",
+                "analyte",
+                "tissue",
+                "timing",
+                "study_day",
+                "sample",
+                "animal",
+                "arm",
+                "value",
+                "unit",
+            ],
+            (
+                (
+                    r.assay,
+                    r.analyte,
+                    r.tissue,
+                    r.timing,
+                    r.study_day,
+                    r.sample,
+                    r.animal,
+                    r.group,
+                    r.value,
+                    r.unit,
+                )
+                for r in report.assays
+            ),
         )
-        analytes = sorted({(r.assay, r.analyte) for r in report.assays})
-        for assay, analyte in analytes:
+        _assay_comparisons(book, results)
+        # Prism grouped tables hold comparable values only: the same-day samples of one day.
+        same_day = sorted(
+            {
+                (r.assay, r.analyte, r.tissue, r.study_day if r.study_day is not None else -1)
+                for r in report.assays
+                if r.timing == "scheduled"
+            }
+        )
+        for assay, analyte, tissue, day in same_day:
             grouped: dict[str, list[float]] = {}
             for result in report.assays:
-                if (result.assay, result.analyte) == (assay, analyte):
+                key = (result.assay, result.analyte, result.tissue, result.study_day)
+                if result.timing == "scheduled" and key == (
+                    assay,
+                    analyte,
+                    tissue,
+                    None if day == -1 else day,
+                ):
                     grouped.setdefault(result.group, []).append(result.value)
-            name = "".join(ch for ch in f"Prism {assay} {analyte}" if ch not in "[]:*?/\\")
+            # Excel allows 31 characters: the analyte is shortened, tissue and day are kept.
+            suffix = f"{' ' + tissue if tissue else ''} d{day if day >= 0 else 'NA'}"
+            label = f"Prism {assay} {analyte}"[: 31 - len(suffix)] + suffix
+            name = "".join(ch for ch in label if ch not in "[]:*?/\\")
+            if name in book.sheetnames:
+                name = f"{name[:28]} {len(book.sheetnames)}"
             prism_grouped(_sheet(book, name), arms, grouped)
+    _welfare_sheets(book, report, results)
     growth = results.json.get("growth")
     if growth is not None:
         definition = report.options.tgi_definition

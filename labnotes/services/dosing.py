@@ -1279,6 +1279,23 @@ def _sync_tasks(animal: Animal, item_ids: Sequence[int], since: dt.date) -> int:
     return changed
 
 
+def reapply_dose_modifications(*, animals: Iterable[Animal], since: dt.date) -> int:
+    """Put the permitted modifications in force back on ``animals``' dose tasks dated ``since``
+    or later: a re-expanded schedule (after an amendment or a calendar change) writes its tasks
+    as due, and a held or skipped animal must stay held or skipped. Only animals with
+    modifications are touched; called inside the expansion's transaction. Returns how many
+    tasks changed."""
+    by_animal: dict[int, set[int]] = defaultdict(set)
+    for animal_id, item_id in DoseModification.objects.filter(animal__in=list(animals)).values_list(
+        "animal_id", "regimen_item_id"
+    ):
+        by_animal[animal_id].add(item_id)
+    changed = 0
+    for animal in Animal.objects.filter(pk__in=list(by_animal)):
+        changed += _sync_tasks(animal, sorted(by_animal[animal.pk]), since)
+    return changed
+
+
 def apply_dose_modification(
     *,
     animal: Animal,
@@ -1420,6 +1437,135 @@ def _item_name(user: UserLike, item: RegimenItem) -> str:
     if sees_agents(user, item.arm.study):
         return item.agent
     return f"dosing item {item.order + 1}"
+
+
+# -- dose tasks as a reader may see them (Today, worksheet, task API) ------------------------------
+
+
+class DoseTaskNames:
+    """How dose tasks read for one user, wherever they are listed (DESIGN invariant 4).
+
+    Those who see agents get the agent, dose and route. A blinded doser of a double-blind study
+    gets the code on the vial instead — the coded labels of the batches that serve the task's
+    regimen item (the usable ones first) — and the route: never the agent, the dose or whether
+    it is the vehicle. Everyone else gets no dose details at all (the callers decide that).
+    Two queries per study, cached for the instance's life (one request).
+    """
+
+    def __init__(self, user: UserLike) -> None:
+        self.user = user
+        self._agents: dict[int, bool] = {}
+        self._batches: dict[int, list[FormulationBatch]] = {}
+
+    def sees_agents(self, study: Study) -> bool:
+        if study.pk not in self._agents:
+            self._agents[study.pk] = sees_agents(self.user, study)
+        return self._agents[study.pk]
+
+    def code(self, item: RegimenItem, study: Study, *, at: dt.datetime | None = None) -> str:
+        """The vial code(s) of ``item``: usable batches' codes, else any valid batch's."""
+        if study.pk not in self._batches:
+            self._batches[study.pk] = list(
+                FormulationBatch.objects.filter(study=study, voided_at__isnull=True)
+                .exclude(coded_label="")
+                .order_by("expires_at", "pk")
+            )
+        moment = at or timezone.now()
+        serving = [
+            batch
+            for batch in self._batches[study.pk]
+            if batch.agent == item.agent
+            and (batch.regimen_item_id is None or batch.regimen_item_id == item.pk)
+        ]
+        usable = [b for b in serving if b.prepared_at <= moment < b.expires_at] or serving
+        codes = list(dict.fromkeys(batch.coded_label for batch in usable))
+        return " / ".join(codes) if codes else "coded formulation"
+
+    def coded(self, task: Task) -> str | None:
+        """The coded name of a dose task for this user, ``None`` when they see agents."""
+        item = task.regimen_item
+        if task.kind != TaskKind.DOSE or item is None:
+            return None
+        study = task.run.study
+        if self.sees_agents(study):
+            return None
+        return self.code(item, study)
+
+    def api(self, task: Task) -> dict[str, Any] | None:
+        """The task API's ``dosing`` field for a reader who sees dosing."""
+        item = task.regimen_item
+        if task.kind != TaskKind.DOSE or item is None:
+            return None
+        code = self.coded(task)
+        if code is not None:
+            return {"formulation": code, "route": item.route}
+        return {
+            "agent": item.agent,
+            "dose": str(item.dose.normalize()),
+            "dose_basis": item.dose_basis,
+            "route": item.route,
+            "is_vehicle": item.is_vehicle,
+        }
+
+
+@dataclass(frozen=True)
+class WorksheetDose:
+    """A dose task as the dosers' copy of the daily worksheet prints it."""
+
+    label: str
+    volume_ul: Decimal | None
+
+
+def worksheet_doses(
+    *, user: UserLike, run: StudyRun, day: dt.date, tasks: Sequence[Task]
+) -> dict[int, WorksheetDose]:
+    """Per dose task: the line and volume the dosers' copy prints, computed as the dosing list
+    computes them — from the concentration of the formulation batch in use (the usable batch
+    expiring first), named on the line, never the protocol's nominal concentration.
+
+    Without a usable batch the line says so and prints the nominal volume as nominal. A task
+    that cannot be dosed (weigh first, held, over the route limit …) prints why, no volume.
+    Blinded dosers of a double-blind study get vial codes, never agents, lots or doses.
+    """
+    dose_tasks = [t for t in tasks if t.kind == TaskKind.DOSE and t.regimen_item is not None]
+    if not dose_tasks:
+        return {}
+    names = DoseTaskNames(user)
+    shows = names.sees_agents(run.study)
+    found: dict[int, WorksheetDose] = {}
+    for row in dosing_list(user=user, run=run, day=day, tasks=dose_tasks):
+        item = row.item
+        batch = row.batch or (row.dose_record.batch if row.dose_record else None)
+        if shows:
+            name = f"{item.agent} {dose_text(item, row.plan.dose if row.plan else None)}"
+        elif batch is not None and batch.coded_label:
+            name = batch.coded_label
+        else:
+            name = names.code(item, run.study)
+        head = f"Dose {name} {item.route}"
+        if row.state is RowState.DUE and row.plan is not None and row.batch is not None:
+            used = (
+                f"batch {row.batch.lot} at {row.batch.concentration_mg_per_ml.normalize():f} mg/mL"
+                if shows
+                else f"vial {row.batch.coded_label or 'coded'}"
+            )
+            found[row.task.pk] = WorksheetDose(
+                f"{head}: {row.plan.volume_ul} µL ({row.weight_source or 'fixed'}; {used})",
+                row.plan.volume_ul,
+            )
+        elif row.state is RowState.NO_BATCH:
+            from labnotes.services.prints import dose_volume_for
+
+            nominal = dose_volume_for(item, row.weight_g)
+            text = f"{head}: no usable formulation batch — prepare one"
+            if nominal is not None:
+                text += f" (nominal {nominal} µL)"
+            found[row.task.pk] = WorksheetDose(text, None)
+        else:
+            found[row.task.pk] = WorksheetDose(
+                f"{head}: {row.message or row.state.value.replace('_', ' ')}", None
+            )
+    return found
 
 
 # -- display helpers shared by pages and API ----------------------------------------------------

@@ -91,9 +91,48 @@ def welfare_limits(study: Study) -> WelfareLimits:
     limits, the design's ``humane_endpoints`` and its humane-endpoint protocol version; the
     DESIGN defaults (2000 mm³, 20 mm, 20 %, ulceration 3) when none of them sets any.
 
-    Two queries (ethics protocol, procedures). A source whose parameters do not parse is left
-    out (the planner refuses such parameters; stored ones predate a rule change).
+    Two queries (ethics protocol, procedures); :func:`welfare_limits_from` builds the same
+    from parts a caller has read already. A source whose parameters do not parse is left out
+    (the planner refuses such parameters; stored ones predate a rule change).
     """
+    by_role = {
+        procedure.role: procedure
+        for procedure in study.procedures.filter(
+            role__in=[
+                ProcedureRole.HUMANE_ENDPOINTS,
+                ProcedureRole.BODY_WEIGHT,
+                ProcedureRole.CLINICAL_OBSERVATION,
+            ]
+        ).select_related("protocol_version")
+    }  # one procedure per role (study_procedure_one_per_role)
+    parameters = {role: p.protocol_version.parameters or {} for role, p in by_role.items()}
+    endpoint = by_role.get(ProcedureRole.HUMANE_ENDPOINTS)
+    observation = by_role.get(ProcedureRole.CLINICAL_OBSERVATION)
+    endpoint_name = (
+        f"protocol {endpoint.protocol_version}" if endpoint else "humane-endpoint protocol"
+    )
+    observation_version = observation.protocol_version_id if observation else None
+    return welfare_limits_from(
+        study,
+        endpoint_parameters=parameters.get(ProcedureRole.HUMANE_ENDPOINTS),
+        endpoint_source=endpoint_name,
+        body_weight_parameters=parameters.get(ProcedureRole.BODY_WEIGHT),
+        observation_parameters=parameters.get(ProcedureRole.CLINICAL_OBSERVATION),
+        observation_version_id=observation_version,
+    )
+
+
+def welfare_limits_from(
+    study: Study,
+    *,
+    endpoint_parameters: object,
+    body_weight_parameters: object,
+    observation_parameters: object,
+    observation_version_id: int | None,
+    endpoint_source: str = "humane-endpoint protocol",
+) -> WelfareLimits:
+    """:func:`welfare_limits` from the design's protocol parameters already read (no query
+    when ``study.ethics_protocol`` was loaded with it, as ``annotate_capture`` does)."""
     sources: list[tuple[str, HumaneEndpoints]] = []
 
     def add(name: str, data: object) -> None:
@@ -108,28 +147,19 @@ def welfare_limits(study: Study) -> WelfareLimits:
         assert ethics is not None
         add(f"ethics protocol {ethics.number}", ethics.endpoint_limits)
     add("study design", study.humane_endpoints)
+    add(endpoint_source, endpoint_parameters)
     body_weight: BodyWeightParameters | None = None
     sheet: ClinicalObservationParameters | None = None
-    sheet_version: int | None = None
-    procedures = study.procedures.filter(
-        role__in=[
-            ProcedureRole.HUMANE_ENDPOINTS,
-            ProcedureRole.BODY_WEIGHT,
-            ProcedureRole.CLINICAL_OBSERVATION,
-        ]
-    ).select_related("protocol_version")
-    for procedure in procedures:
-        parameters = procedure.protocol_version.parameters or {}
+    if isinstance(body_weight_parameters, dict):
         try:
-            if procedure.role == ProcedureRole.HUMANE_ENDPOINTS:
-                add(f"protocol {procedure.protocol_version}", parameters)
-            elif procedure.role == ProcedureRole.BODY_WEIGHT:
-                body_weight = BodyWeightParameters.from_dict(parameters)
-            else:
-                sheet = ClinicalObservationParameters.from_dict(parameters)
-                sheet_version = procedure.protocol_version_id
+            body_weight = BodyWeightParameters.from_dict(body_weight_parameters)
         except ParameterErrors:
-            continue
+            body_weight = None
+    if isinstance(observation_parameters, dict):
+        try:
+            sheet = ClinicalObservationParameters.from_dict(observation_parameters)
+        except ParameterErrors:
+            sheet = None
     found = [limits for _, limits in sources] or [HumaneEndpoints()]
     clinical = _strictest(
         [limits.clinical_score_limit for limits in found]
@@ -147,7 +177,7 @@ def welfare_limits(study: Study) -> WelfareLimits:
         tumour_corrected=body_weight.tumour_corrected if body_weight else False,
         weight_baseline=body_weight.baseline if body_weight else WeightBaseline.RANDOMIZATION,
         score_sheet=sheet,
-        score_sheet_version_id=sheet_version,
+        score_sheet_version_id=observation_version_id if sheet is not None else None,
         sources=tuple(name for name, _ in sources) or ("defaults",),
     )
 
@@ -206,16 +236,79 @@ def baseline_weight(
     return None
 
 
-def _reading_for(measurement: Measurement, limits: WelfareLimits) -> EndpointReading:
+def _latest_volumes_in(readings: Sequence[Measurement], *, until: dt.datetime) -> dict[int, float]:
+    """:func:`_latest_volumes` over readings in memory (the animal's history as loaded)."""
+    latest: dict[int, Measurement] = {}
+    for reading in readings:
+        if (
+            reading.kind != MeasurementKind.CALIPER
+            or reading.voided_at is not None
+            or reading.volume_mm3 is None
+            or reading.tumour_id is None
+            or reading.taken_at > until
+        ):
+            continue
+        current = latest.get(reading.tumour_id)
+        if current is None or (reading.taken_at, reading.pk or 0) > (
+            current.taken_at,
+            current.pk or 0,
+        ):
+            latest[reading.tumour_id] = reading
+    return {tumour_id: float(r.volume_mm3) for tumour_id, r in latest.items()}  # type: ignore[arg-type]
+
+
+def _baseline_weight_in(
+    animal: Animal, baseline: WeightBaseline, readings: Sequence[Measurement]
+) -> tuple[Decimal, dt.datetime | None] | None:
+    """:func:`baseline_weight` over readings in memory (the same rule, no query)."""
+    run = animal.run
+    day = (
+        animal.treatment_start_date
+        if baseline is WeightBaseline.RANDOMIZATION and animal.treatment_start_date
+        else run.day0
+    )
+    boundary = dt.datetime.combine(
+        day + dt.timedelta(days=1), dt.time.min, tzinfo=run.study.lab.zone
+    )
+    weights = sorted(
+        (
+            r
+            for r in readings
+            if r.kind == MeasurementKind.WEIGHT and r.voided_at is None and r.weight_g is not None
+        ),
+        key=lambda r: (r.taken_at, r.pk or 0),
+    )
+    before = [r for r in weights if r.taken_at < boundary]
+    chosen = before[-1] if before else (weights[0] if weights else None)
+    if chosen is not None:
+        return Decimal(chosen.weight_g), chosen.taken_at  # type: ignore[arg-type]
+    if animal.arrival_weight_g:
+        return Decimal(animal.arrival_weight_g), None
+    return None
+
+
+def _reading_for(
+    measurement: Measurement,
+    limits: WelfareLimits,
+    history: Sequence[Measurement] | None = None,
+) -> EndpointReading:
+    """The values judged for ``measurement``. ``history``: every reading of the animal, this
+    one included, as the caller holds them (else they are read)."""
     animal = measurement.animal
+
+    def volumes(until: dt.datetime) -> dict[int, float]:
+        if history is not None:
+            return _latest_volumes_in(history, until=until)
+        return _latest_volumes(animal, until=until)
+
     if measurement.kind == MeasurementKind.CALIPER:
         if measurement.volume_mm3 is None:
             return EndpointReading()
         total = None
         if limits.endpoints.max_total_volume_mm3 is not None:
-            volumes = _latest_volumes(animal, until=measurement.taken_at)
-            volumes[measurement.tumour_id or 0] = float(measurement.volume_mm3)
-            total = sum(volumes.values())
+            found = volumes(measurement.taken_at)
+            found[measurement.tumour_id or 0] = float(measurement.volume_mm3)
+            total = sum(found.values())
         return EndpointReading(
             volume_mm3=float(measurement.volume_mm3),
             diameter_mm=float(measurement.length_mm) if measurement.length_mm else None,
@@ -223,14 +316,18 @@ def _reading_for(measurement: Measurement, limits: WelfareLimits) -> EndpointRea
         )
     if measurement.weight_g is None or limits.endpoints.max_weight_loss_percent is None:
         return EndpointReading()
-    base = baseline_weight(animal, limits.weight_baseline)
+    base = (
+        _baseline_weight_in(animal, limits.weight_baseline, history)
+        if history is not None
+        else baseline_weight(animal, limits.weight_baseline)
+    )
     if base is None:
         return EndpointReading()
     tumour_now = tumour_then = 0.0
     if limits.tumour_corrected:
-        tumour_now = sum(_latest_volumes(animal, until=measurement.taken_at).values())
+        tumour_now = sum(volumes(measurement.taken_at).values())
         if base[1] is not None:
-            tumour_then = sum(_latest_volumes(animal, until=base[1]).values())
+            tumour_then = sum(volumes(base[1]).values())
     try:
         loss = weight_loss_percent(
             float(measurement.weight_g),
@@ -345,7 +442,11 @@ def _is_repeat_of_first(measurement: Measurement, episode: EndpointEpisode) -> b
 
 
 def evaluate_after_reading(
-    measurement: Measurement, *, limits: WelfareLimits | None = None
+    measurement: Measurement,
+    *,
+    limits: WelfareLimits | None = None,
+    history: Sequence[Measurement] | None = None,
+    episode_open: bool | None = None,
 ) -> EndpointEvaluation:
     """Judge a saved reading against the humane endpoints; open, confirm or dismiss episodes.
 
@@ -356,6 +457,10 @@ def evaluate_after_reading(
     readings without a value and animals no longer on study change nothing. See the module
     docstring for the repeat-before-alert rule. ``limits`` (from :func:`welfare_limits`) lets a
     caller saving many readings of one study read them once (two queries fewer per reading).
+    ``history`` (every reading of the animal, this one included, with corrected ones marked
+    void) and ``episode_open`` (whether the animal had an open episode when the caller read it,
+    under the caller's lock on the animal) let the grid judge a cell without another query:
+    a reading below every limit with no open episode changes nothing.
     """
     evaluation = EndpointEvaluation()
     animal = measurement.animal
@@ -363,11 +468,14 @@ def evaluate_after_reading(
         return evaluation
     limits = limits or welfare_limits(animal.run.study)
     findings = [
-        _finding(f) for f in endpoint_findings(_reading_for(measurement, limits), limits.endpoints)
+        _finding(f)
+        for f in endpoint_findings(_reading_for(measurement, limits, history), limits.endpoints)
     ]
     evaluation.findings = findings
     evaluation.level = _level(findings)
     reached = evaluation.reached
+    if episode_open is False and not reached:
+        return evaluation
     from_grid = measurement.entry_method == EntryMethod.GRID
     with transaction.atomic(savepoint=False):
         episode = _open_episode(animal)
@@ -574,8 +682,12 @@ def _alert(episode: EndpointEpisode, *, operator: User | None, entry_method: str
 
     Past data brought in by a file import alerts nobody. The message names the animal, its run
     and cage and what reached which limit — never its arm, so it is the same for every reader.
+    A value transcribed from paper alerts once its sheet is verified
+    (``welfare.alert_verified_transcription``), not on the unchecked copy.
     """
     if entry_method == EntryMethod.IMPORT:
+        return False
+    if entry_method == EntryMethod.TRANSCRIPTION:
         return False
     from planner.services.outbound import queue_message
 

@@ -26,7 +26,11 @@ from labnotes.models import (
 from labnotes.models.welfare import OPEN_EPISODE_STATUSES
 from labnotes.services.common import StaleWrite, lab_today
 from labnotes.services.schedule import cancel_future_tasks
-from labnotes.services.welfare import CLOCK_TOLERANCE, WELFARE_RECORDERS
+from labnotes.services.welfare import (
+    CLOCK_TOLERANCE,
+    WELFARE_RECORDERS,
+    reopen_episodes_of_voided_record,
+)
 from planner.audit import audited_change
 from planner.domain.errors import ParameterErrors
 from planner.domain.study_plan import Outcome, parse_survival_definition
@@ -208,7 +212,8 @@ def void_endpoint_record(
     """Void a wrong endpoint record with a reason: the animal is back on study.
 
     Readings voided because they followed a found-dead animal's last sighting stay voided (each
-    can be re-entered); closed episodes stay closed (their history is in the audit trail).
+    can be re-entered); the episodes the record closed are reopened (the animal is still at
+    its endpoint), audited with the reason.
     """
     animal = record.animal
     require_role(voided_by, animal.run.study.lab, WELFARE_RECORDERS, action="void endpoints")
@@ -230,5 +235,6 @@ def void_endpoint_record(
             status_changed_at=timezone.now(),
             row_version=F("row_version") + 1,
         )
+        reopen_episodes_of_voided_record(record_id=current.pk, reason=reason)
         current.refresh_from_db()
     return current

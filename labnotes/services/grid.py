@@ -20,7 +20,7 @@ from django.contrib.auth.models import User
 from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.db.models.functions import JSONObject
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -36,6 +36,7 @@ from labnotes.capture.parsing import (
 )
 from labnotes.models import (
     Animal,
+    EndpointEpisode,
     EntryMethod,
     Measurement,
     MeasurementKind,
@@ -44,6 +45,7 @@ from labnotes.models import (
     StudyRun,
     Tumour,
 )
+from labnotes.models.welfare import OPEN_EPISODE_STATUSES
 from labnotes.services.common import RECORDERS, StaleWrite
 from labnotes.services.measurements import (
     CLOCK_TOLERANCE,
@@ -194,7 +196,7 @@ def load_grid_subject(
     """The run's animal with, in the same query, its tumours' ids, every reading it has (as
     ``history``), its open caliper halves plus any half named in ``client_ids`` and, with
     ``idempotency`` (scope, key), the stored answer of that key (``stored_sha256``,
-    ``stored_response``)."""
+    ``stored_response``), and whether it has an open endpoint episode (``episode_open``)."""
     animals = Animal.objects.filter(run=run, pk=animal_id)
     if idempotency is not None:
         stored = IdempotencyRecord.objects.filter(scope=idempotency[0], key=idempotency[1])
@@ -203,6 +205,9 @@ def load_grid_subject(
             stored_response=Subquery(stored.values("response_body")[:1]),
         )
     animal = animals.annotate(
+        episode_open=Exists(
+            EndpointEpisode.objects.filter(animal=OuterRef("pk"), status__in=OPEN_EPISODE_STATUSES)
+        ),
         tumour_ids=ArraySubquery(
             Tumour.objects.filter(animal=OuterRef("pk")).order_by("pk").values("pk")
         ),
@@ -492,11 +497,16 @@ def _record(context: _Cell, **values: Any) -> Measurement:
                 r
                 for r in context.series(cell.tumour if tumour is not None else None)
                 if r.study_day == context.run.study.lab.study_day(context.run.day0, cell.taken_at)
-            ]
+            ],
+            history=context.readings,
+            episode_open=bool(getattr(context.animal, "episode_open", True)),
         ),
+        limits=context.rules.welfare,
         **values,
     )
     context.answer["measurement"] = measurement.pk
+    if correction is not None:
+        correction.voided_at = measurement.received_at or timezone.now()  # as in the database
     if measurement.is_late:
         pass  # the answer notes it once, for every kind of cell (_save_cell)
     return measurement
@@ -597,6 +607,7 @@ def _save_axis(context: _Cell, parsed: ParsedReading | ReadingCode) -> None:
             # The stored reading was a code: the value starts a new reading (a half) instead.
             if target is not None:
                 void_for_correction(base, voided_by=context.user, reason=cell.reason, expected=None)
+                base.voided_at = timezone.now()  # the history in memory follows the database
             _start_or_combine(context, parsed.value, open_halves, study_day)
             return
         typed[cell.field] = parsed.value

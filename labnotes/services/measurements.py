@@ -16,7 +16,7 @@ import datetime as dt
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -45,6 +45,12 @@ from labnotes.models import (
     Tumour,
 )
 from labnotes.services.common import RECORDERS, StaleWrite
+from labnotes.services.endpoint_status import (
+    WelfareLimits,
+    evaluate_after_reading,
+    welfare_limits_from,
+)
+from labnotes.services.welfare import reevaluate_episodes_after_void
 from planner.audit import audited_change
 from planner.domain.errors import ParameterErrors
 from planner.domain.protocol_parameters import (
@@ -118,6 +124,9 @@ class CaptureRules:
     limits: checks.EndpointLimits
     weight_baseline: WeightBaseline
     tumour_corrected: bool
+    #: The endpoint checks' limits (``labnotes.services.endpoint_status``), when read with
+    #: the rules (:func:`rules_for_run`); ``None``: read on each save.
+    welfare: WelfareLimits | None = None
 
 
 def _entry_config(settings: CaptureSettings | None) -> EntryConfig:
@@ -230,6 +239,12 @@ def annotate_capture(runs: Any, user: User | None = None) -> Any:
         endpoint_parameters=_procedure_subquery(
             ProcedureRole.HUMANE_ENDPOINTS, "protocol_version__parameters"
         ),
+        observation_version_id=_procedure_subquery(
+            ProcedureRole.CLINICAL_OBSERVATION, "protocol_version"
+        ),
+        observation_parameters=_procedure_subquery(
+            ProcedureRole.CLINICAL_OBSERVATION, "protocol_version__parameters"
+        ),
     )
     if user is not None:
         runs = runs.annotate(
@@ -255,7 +270,7 @@ def rules_for_run(run: StudyRun) -> CaptureRules:
         run = annotate_capture(StudyRun.objects.filter(pk=run.pk)).get()
         study = run.study
     ethics = study.ethics_protocol if study.ethics_protocol_id else None
-    return rules_from(
+    rules = rules_from(
         lab_settings=_lab_settings(study.lab),
         caliper_version_id=getattr(run, "caliper_version_id", None),
         caliper_parameters=getattr(run, "caliper_parameters", None),
@@ -266,6 +281,14 @@ def rules_for_run(run: StudyRun) -> CaptureRules:
             getattr(run, "endpoint_parameters", None),
         ],
     )
+    welfare = welfare_limits_from(
+        study,
+        endpoint_parameters=getattr(run, "endpoint_parameters", None),
+        body_weight_parameters=getattr(run, "body_weight_parameters", None),
+        observation_parameters=getattr(run, "observation_parameters", None),
+        observation_version_id=getattr(run, "observation_version_id", None),
+    )
+    return replace(rules, welfare=welfare)
 
 
 def caliper_formula(run: StudyRun) -> CaliperFormula:
@@ -413,9 +436,15 @@ def _same_series(a: Measurement, b: Measurement) -> bool:
 class Preloaded:
     """What a caller that already read the animal's history passes to skip queries: the valid
     same-day readings of the series (the grid reads them with everything else in one query).
-    The caller has also checked ``client_id`` for a resend and holds the animal's lock."""
+    The caller has also checked ``client_id`` for a resend and holds the animal's lock.
+
+    ``history``: every reading of the animal before this one (corrected ones marked void in
+    memory) and ``episode_open``: whether it had an open endpoint episode — for the endpoint
+    checks (:func:`labnotes.services.endpoint_status.evaluate_after_reading`)."""
 
     same_day: Sequence[Measurement]
+    history: Sequence[Measurement] | None = None
+    episode_open: bool | None = None
 
 
 def record_measurement(
@@ -443,6 +472,7 @@ def record_measurement(
     authorized: bool = False,
     preloaded: Preloaded | None = None,
     entered_at: dt.datetime | None = None,
+    limits: WelfareLimits | None = None,
 ) -> Measurement:
     """Record a caliper reading of ``tumour`` (length, width[, height] in mm), a body weight of
     ``animal`` (g), or a code instead of a value (``code`` NP, NM or ND; NM and ND with a
@@ -468,6 +498,7 @@ def record_measurement(
     that has read the rules, the roles and the history already save the queries.
     ``entered_at`` (default: now) is when the value was entered, for the late flag: an
     instrument that logs its readings and sends them later, or the demo's history.
+    ``limits`` (``rules_for_run(run).welfare``) spares the endpoint checks reading them.
     """
     if (tumour is None) == (animal is None):
         raise ValidationError("Give either a tumour (caliper) or an animal (weight), not both.")
@@ -584,9 +615,18 @@ def record_measurement(
                     return existing
                 raise
         # Humane endpoints on every save: status, episodes, repeat-before-alert, alerts.
-        from labnotes.services.endpoint_status import evaluate_after_reading
-
-        evaluate_after_reading(measurement)
+        history = None
+        if preloaded is not None and preloaded.history is not None:
+            history = [
+                *(r for r in preloaded.history if r.pk != measurement.correction_of_id),
+                measurement,
+            ]
+        evaluate_after_reading(
+            measurement,
+            limits=limits,
+            history=history,
+            episode_open=preloaded.episode_open if preloaded is not None else None,
+        )
     return measurement
 
 
@@ -722,6 +762,7 @@ def void_measurement(
             row_version=F("row_version") + 1,
         )
         current.refresh_from_db()
+        reevaluate_episodes_after_void(measurement=current, reason=reason)
     return current
 
 

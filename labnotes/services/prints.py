@@ -41,6 +41,7 @@ from labnotes.models import (
     TumourRole,
 )
 from labnotes.selectors import blinding_for
+from labnotes.services.dosing import worksheet_doses
 from planner.domain.errors import ParameterErrors
 from planner.domain.protocol_parameters import DosingParameters, HumaneEndpoints
 from planner.models import RegimenItem, Study
@@ -169,12 +170,16 @@ def _float(value: Decimal | None) -> float | None:
 # -- worksheet -------------------------------------------------------------------------------
 
 
-def task_label(task: Task, *, sees_dosing: bool) -> str:
-    """How a task reads on a list or worksheet. Dose tasks name the agent only for dosers."""
+def task_label(task: Task, *, sees_dosing: bool, coded: str | None = None) -> str:
+    """How a task reads on a list or worksheet. Dose tasks name the agent only for dosers;
+    ``coded`` (``DoseTaskNames.coded``) is the vial code a blinded doser of a double-blind
+    study sees instead of the agent and dose."""
     if task.kind == TaskKind.DOSE:
         if not sees_dosing or task.regimen_item is None:
             return "Dose"
         item = task.regimen_item
+        if coded is not None:
+            return f"Dose {coded} {item.route}"
         return f"Dose {item.agent} {item.dose.normalize():f} {item.dose_basis} {item.route}"
     return str(task.get_kind_display())
 
@@ -215,6 +220,14 @@ def build_worksheet(
         animals = [a for a in animals if a.cage_room == room or a.pk in by_animal]  # type: ignore[attr-defined]
     readings = last_readings(animals)
     limits = endpoint_limits(study)
+    # Volumes from the batch in use, and vial codes for blinded dosers (dosing's rules).
+    doses = (
+        worksheet_doses(
+            user=user, run=run, day=day, tasks=[t for ts in by_animal.values() for t in ts]
+        )
+        if dosers_copy
+        else {}
+    )
     rows = []
     for animal in animals:
         slot = readings[animal.pk]
@@ -225,13 +238,9 @@ def build_worksheet(
         own_tasks = by_animal.get(animal.pk, [])
         volume = None
         if dosers_copy:
-            volumes = [
-                dose_volume_for(t.regimen_item, weight.get("weight_g"))
-                for t in own_tasks
-                if t.kind == TaskKind.DOSE and t.regimen_item is not None
-            ]
-            known = [v for v in volumes if v is not None]
-            volume = float(sum(known)) if known else None
+            known = [doses[t.pk].volume_ul for t in own_tasks if t.pk in doses]
+            present = [v for v in known if v is not None]
+            volume = float(sum(present)) if present else None
         rows.append(
             WorksheetRow(
                 rack=animal.cage_rack or "",  # type: ignore[attr-defined]
@@ -246,7 +255,9 @@ def build_worksheet(
                 last_measured_on=last_on,
                 endpoint_status=endpoint_status(slot, limits),  # type: ignore[arg-type]
                 tasks=tuple(
-                    task_label(t, sees_dosing=blinding.sees_dosing and dosers_copy)
+                    doses[t.pk].label
+                    if t.pk in doses
+                    else task_label(t, sees_dosing=blinding.sees_dosing and dosers_copy)
                     for t in own_tasks
                     if t.kind != TaskKind.DOSE or dosers_copy
                 ),

@@ -56,16 +56,11 @@ from planner.domain.study_plan import (
 from planner.models import Amendment, AmendmentStatus, Study
 
 #: Report sections the data model can show but no source in the database feeds yet.
-NOT_YET_FED = (
-    "dosing compliance, holds and deviations",
-    "welfare (time from endpoint to euthanasia, clinical scores)",
-    "necropsy and tumour weights",
-    "ELISA and flow cytometry results",
-)
+NOT_YET_FED: tuple[str, ...] = ("clinical scores over time",)
 
 TGIChoice = Literal["delta", "volume", "rtv"]
 DropoutChoice = Literal["drop", "locf"]
-SynergyChoice = Literal["bliss", "hsa", "none"]
+SynergyChoice = Literal["bliss", "hsa", "ra", "lmm", "auc", "none"]
 
 TGI_LABELS: dict[str, str] = {
     "delta": "ΔTGI on the change in volume from baseline",
@@ -79,7 +74,19 @@ DROPOUT_LABELS: dict[str, str] = {
 SYNERGY_LABELS: dict[str, str] = {
     "bliss": "Bliss independence",
     "hsa": "highest single agent",
+    "ra": "response additivity on TGI",
+    "lmm": "mixed model of log volume over time (SynergyLMM)",
+    "auc": "area under the growth curves (invivoSyn combination index)",
     "none": "no synergy analysis",
+}
+#: The engine's synergy model (and the TGI reference model that leads) of each choice.
+_SYNERGY_ENGINE: dict[str, tuple[rm.SynergyModel, rm.SynergyReference]] = {
+    "bliss": ("tgi", "bliss"),
+    "hsa": ("tgi", "hsa"),
+    "ra": ("tgi", "ra"),
+    "lmm": ("lmm", "bliss"),
+    "auc": ("auc", "bliss"),
+    "none": ("tgi", "bliss"),
 }
 _PLAN_TGI = {TgiDefinition.DELTA_VOLUME.value: "delta", TgiDefinition.FINAL_VOLUME.value: "volume"}
 # The mixed model is reported in every report; for the means it drops animals like "exclude".
@@ -209,6 +216,21 @@ class RunSnapshot:
     amendments: tuple[LogFact, ...]
     corrections: tuple[LogFact, ...]
     sources: tuple[str, ...] = field(default=())
+    #: (assay, analyte, animal pk, value as text, unit, study day or None, timing, tissue,
+    #: sample) of every ELISA and flow result of the run's randomized animals.
+    assays: tuple[tuple[str, str, int, str, str, int | None, str, str, str], ...] = ()
+    #: (animal pk, outcome, deviation kinds) of every dose record not voided.
+    doses: tuple[tuple[int, str, tuple[str, ...]], ...] = ()
+    #: (animal pk, kind) of every dose modification (hold, resume, reduce, skip).
+    modifications: tuple[tuple[int, str], ...] = ()
+    #: (animal pk, cause, outcome) of every endpoint record not voided.
+    endpoints: tuple[tuple[int, str, str], ...] = ()
+    #: (animal pk, hours from the first reading at the limit to euthanasia as text, over 24 h)
+    #: of every closed endpoint episode.
+    episodes: tuple[tuple[int, str, bool], ...] = ()
+    #: (animal pk, study day, terminal body weight g as text or "", summed tumour weight mg as
+    #: text or "", tumours weighed) of every necropsy not voided.
+    necropsies: tuple[tuple[int, int, str, str, int], ...] = ()
 
 
 #: How the balance table's covariates read in a report.
@@ -386,12 +408,123 @@ def snapshot_run(run: StudyRun) -> RunSnapshot:
         amendments=amendments,
         corrections=corrections,
         sources=("counted readings", survival_source),
+        assays=_assay_facts(run, animals),
+        **_welfare_and_dosing_facts(run),
     )
+
+
+#: Snapshot fields added after reports existed: left out of the hash while empty, so a run
+#: without such data keeps the hash its earlier reports were built from.
+_HASHED_WHEN_PRESENT = ("assays", "doses", "modifications", "endpoints", "episodes", "necropsies")
+
+
+def _welfare_and_dosing_facts(run: StudyRun) -> dict[str, tuple[Any, ...]]:
+    """Dose records, modifications, endpoint records, closed episodes and necropsies of the
+    run (a fixed number of queries), in a canonical order for the hash."""
+    from labnotes.models import (
+        DoseModification,
+        DoseRecord,
+        EndpointEpisode,
+        EndpointRecord,
+        EpisodeStatus,
+        Necropsy,
+    )
+
+    doses = tuple(
+        sorted(
+            (
+                dose.animal_id,
+                dose.outcome,
+                tuple(sorted(d.kind for d in dose.deviations.all())),
+            )
+            for dose in DoseRecord.objects.filter(run=run, voided_at__isnull=True)
+            .prefetch_related("deviations")
+            .order_by("pk")
+        )
+    )
+    modifications = tuple(
+        sorted(DoseModification.objects.filter(run=run).values_list("animal_id", "kind"))
+    )
+    endpoints = tuple(
+        sorted(
+            EndpointRecord.objects.filter(animal__run=run, voided_at__isnull=True).values_list(
+                "animal_id", "cause", "outcome"
+            )
+        )
+    )
+    episodes = tuple(
+        sorted(
+            (animal_id, f"{hours:f}", bool(over))
+            for animal_id, hours, over in EndpointEpisode.objects.filter(
+                animal__run=run, status=EpisodeStatus.CLOSED, hours_to_endpoint__isnull=False
+            ).values_list("animal_id", "hours_to_endpoint", "over_24_hours")
+        )
+    )
+    necropsies = []
+    for necropsy in Necropsy.objects.filter(animal__run=run, voided_at__isnull=True):
+        weights = [row.get("weight_mg") for row in necropsy.tumour_weights or []]
+        weighed = [w for w in weights if w is not None]
+        necropsies.append(
+            (
+                necropsy.animal_id,
+                necropsy.study_day,
+                f"{necropsy.terminal_body_weight_g:f}"
+                if necropsy.terminal_body_weight_g is not None
+                else "",
+                repr(float(sum(float(w) for w in weighed))) if weighed else "",
+                len(weighed),
+            )
+        )
+    return {
+        "doses": doses,
+        "modifications": modifications,
+        "endpoints": endpoints,
+        "episodes": episodes,
+        "necropsies": tuple(sorted(necropsies)),
+    }
+
+
+def _assay_facts(
+    run: StudyRun, animals: list[AnimalFact]
+) -> tuple[tuple[str, str, int, str, str, int | None, str, str, str], ...]:
+    """ELISA and flow results (selectors of the assay apps) keyed by animal pk.
+
+    The selectors name animals by tag; the arm comes from the animal here, never from the
+    row, so a blinded report cannot learn a label from an assay row. Rows of animals not
+    randomized into an arm are not reported per arm and are left out.
+    """
+    from labnotes.selectors_elisa import elisa_report_rows
+    from labnotes.selectors_flow import flow_report_rows
+
+    by_tag = {a.tag: a for a in animals if a.arm_pk is not None}
+    facts = []
+    for row in [*elisa_report_rows(run), *flow_report_rows(run)]:
+        animal = by_tag.get(row.animal)
+        if animal is None:
+            continue
+        facts.append(
+            (
+                row.assay,
+                row.analyte,
+                animal.pk,
+                repr(float(row.value)),
+                row.unit,
+                row.study_day,
+                row.timing,
+                row.tissue,
+                row.sample,
+            )
+        )
+    return tuple(sorted(facts, key=lambda f: (f[0], f[1], f[7], f[6], f[5] or -1, f[2], f[8])))
 
 
 def data_hash(snapshot: RunSnapshot) -> str:
     """``sha256:<hex>`` of the snapshot's canonical JSON (the report's data hash)."""
-    text = json.dumps(asdict(snapshot), sort_keys=True, separators=(",", ":"), default=str)
+    facts = asdict(snapshot)
+    for name in _HASHED_WHEN_PRESENT:
+        if not facts.get(name):
+            facts.pop(name, None)
+    text = json.dumps(facts, sort_keys=True, separators=(",", ":"), default=str)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -616,6 +749,76 @@ def _arrive_items(
     )
 
 
+def _dosing_welfare_necropsy(
+    snapshot: RunSnapshot, names: dict[int, str], randomized: dict[int, AnimalFact]
+) -> tuple[tuple[rm.DosingArm, ...], tuple[rm.WelfareArm, ...], tuple[rm.NecropsyRow, ...]]:
+    """Per-arm dosing compliance and welfare, and the necropsy rows, of randomized animals
+    (satellites included). Arms without any record of a kind are absent from that kind."""
+    from labnotes.models import DeviationKind, DoseOutcome, EndpointCause, ModificationKind
+
+    arm_of = {pk: a.arm_pk for pk, a in randomized.items()}
+    order = [a.pk for a in snapshot.arms]
+    dosing: list[rm.DosingArm] = []
+    welfare: list[rm.WelfareArm] = []
+    deviation_text = dict(DeviationKind.choices)
+    cause_text = dict(EndpointCause.choices)
+    for arm_pk in order:
+        doses = [d for d in snapshot.doses if arm_of.get(d[0]) == arm_pk]
+        modifications = [m for m in snapshot.modifications if arm_of.get(m[0]) == arm_pk]
+        if doses or modifications:
+            deviations: dict[str, int] = defaultdict(int)
+            for _, _, kinds in doses:
+                for kind in kinds:
+                    deviations[deviation_text.get(kind, kind)] += 1
+            dosing.append(
+                rm.DosingArm(
+                    arm=names[arm_pk],
+                    animals=len({d[0] for d in doses}),
+                    given=sum(1 for d in doses if d[1] == DoseOutcome.GIVEN),
+                    missed=sum(1 for d in doses if d[1] == DoseOutcome.MISSED),
+                    deviations=tuple(
+                        rm.CountWithReason(k, n) for k, n in sorted(deviations.items())
+                    ),
+                    holds=sum(1 for m in modifications if m[1] == ModificationKind.HOLD),
+                    reductions=sum(1 for m in modifications if m[1] == ModificationKind.REDUCE),
+                    skips=sum(1 for m in modifications if m[1] == ModificationKind.SKIP),
+                )
+            )
+        endpoints = [e for e in snapshot.endpoints if arm_of.get(e[0]) == arm_pk]
+        episodes = [e for e in snapshot.episodes if arm_of.get(e[0]) == arm_pk]
+        if endpoints or episodes:
+            causes: dict[str, int] = defaultdict(int)
+            for _, cause, _ in endpoints:
+                causes[cause_text.get(cause, cause)] += 1
+            welfare.append(
+                rm.WelfareArm(
+                    arm=names[arm_pk],
+                    endpoints_by_cause=tuple(
+                        rm.CountWithReason(c, n) for c, n in sorted(causes.items())
+                    ),
+                    found_dead=sum(1 for e in endpoints if e[1] == EndpointCause.FOUND_DEAD),
+                    hours_to_euthanasia=tuple(sorted(float(e[1]) for e in episodes)),
+                    over_24_hours=sum(1 for e in episodes if e[2]),
+                )
+            )
+    rank = {pk: k for k, pk in enumerate(order)}
+    necropsy = tuple(
+        rm.NecropsyRow(
+            animal=randomized[animal].tag,
+            group=names[randomized[animal].arm_pk],  # type: ignore[index]
+            study_day=day,
+            terminal_body_weight_g=float(weight) if weight else None,
+            tumour_weight_mg=float(tumour) if tumour else None,
+            tumours_weighed=weighed,
+        )
+        for animal, day, weight, tumour, weighed in sorted(
+            (n for n in snapshot.necropsies if n[0] in randomized),
+            key=lambda n: (rank[randomized[n[0]].arm_pk], randomized[n[0]].tag),  # type: ignore[index]
+        )
+    )
+    return tuple(dosing), tuple(welfare), necropsy
+
+
 def build_report_input(
     *,
     run: StudyRun,
@@ -626,6 +829,7 @@ def build_report_input(
     generated_by: str,
     generated_at: dt.datetime,
     bootstrap_resamples: int = 2000,
+    keep_survival_without_events: bool = False,
 ) -> rm.ReportInput:
     """The ``ReportInput`` of one report of ``run`` from its ``snapshot``.
 
@@ -707,8 +911,28 @@ def build_report_input(
         )
         for s in survival_facts
     )
+    all_randomized = {a.pk: a for a in snapshot.animals if a.arm_pk is not None}
+    assays = tuple(
+        rm.AssayRow(
+            assay,  # type: ignore[arg-type]
+            analyte,
+            all_randomized[animal].tag,
+            names[all_randomized[animal].arm_pk],  # type: ignore[index]
+            float(value),
+            unit,
+            study_day,
+            timing,  # type: ignore[arg-type]
+            tissue,
+            sample,
+        )
+        for assay, analyte, animal, value, unit, study_day, timing, tissue, sample in (
+            snapshot.assays
+        )
+        if animal in all_randomized
+    )
+    dosing, welfare, necropsy = _dosing_welfare_necropsy(snapshot, names, all_randomized)
     # Survival needs at least one event to compare arms; before any, the section is absent.
-    if not any(row.event for row in survival):
+    if not any(row.event for row in survival) and not keep_survival_without_events:
         survival = ()
     analysis_day, _ = resolve_analysis_day(study, snapshot, options)
     quad = synergy_arms(snapshot) if options.synergy_model != "none" else None
@@ -716,7 +940,8 @@ def build_report_input(
         analysis_day=float(analysis_day) if analysis_day is not None else None,
         tgi_definition=options.tgi_definition,
         dropout=options.dropout,
-        synergy_model="tgi",
+        synergy_model=_SYNERGY_ENGINE[options.synergy_model][0],
+        synergy_reference=_SYNERGY_ENGINE[options.synergy_model][1],
         synergy_arms=rm.SynergyArms(*(names[a.pk] for a in quad)) if quad else None,
         bootstrap_resamples=bootstrap_resamples,
     )
@@ -798,6 +1023,10 @@ def build_report_input(
         growth=growth,
         body_weight=body_weight,
         survival=survival,
+        assays=assays,
+        dosing=dosing,
+        welfare=welfare,
+        necropsy=necropsy,
         survival_definition=(
             f"time from {origin_text} to a humane endpoint or death counted as an event by the "
             "design's survival definition; other animals are censored at their endpoint or at "
@@ -815,12 +1044,280 @@ def build_report_input(
             for e in snapshot.corrections
             if e.date
         ),
-        signatures=(
-            rm.Signature(
-                "Study director", study.approved_by.get_username() if study.approved_by else ""
-            ),
-            rm.Signature("Quality assurance"),
+        signatures=_signature_lines(run, study, data_hash(snapshot)),
+        changes_after_lock=_changes_after_lock(run),
+        deviations=_deviation_log(run, blinded),
+        qa_statement=_qa_statement(run),
+    )
+
+
+def _signature_lines(
+    run: StudyRun, study: Study, report_data_hash: str
+) -> tuple[rm.Signature, ...]:
+    """The electronic signatures of the design, the run's randomizations and verified sheets,
+    and of its reports on the same data (issue 10); the blank paper lines without any."""
+    from labnotes.services.signed_records import run_signatures
+
+    lines = tuple(
+        rm.Signature(
+            role=view.role,
+            name=view.signer_name,
+            signed_at=view.signed_at,
+            meaning=view.meaning,
+            record=view.signature.record_label,
+            status="" if view.valid else view.status,
+        )
+        for view in run_signatures(run, study, report_data_hash)
+    )
+    if lines:
+        return lines
+    return (
+        rm.Signature(
+            "Study director", study.approved_by.get_username() if study.approved_by else ""
         ),
+        rm.Signature("Quality assurance"),
+    )
+
+
+def _changes_after_lock(run: StudyRun) -> tuple[rm.LogEntry, ...]:
+    from labnotes.services.locks import changes_after_lock
+
+    return tuple(
+        rm.LogEntry(
+            change.at.date(),
+            f"{change.action} of {change.table} #{change.object_id} at {change.at:%H:%M:%S} UTC",
+            change.reason,
+            change.who,
+        )
+        for change in changes_after_lock(run)
+    )
+
+
+def _deviation_log(run: StudyRun, blinded: bool) -> tuple[rm.LogEntry, ...]:
+    """The run's deviation log (issue 10); a blinded report leaves out the entries raised from
+    dose deviations, whose text can reveal the allocation."""
+    from labnotes.models import Deviation, DeviationSource
+
+    rows = Deviation.objects.filter(run=run).select_related("assessed_by", "detected_by")
+    if blinded:
+        rows = rows.exclude(source=DeviationSource.DOSE)
+    return tuple(
+        rm.LogEntry(
+            d.occurred_on,
+            f"{d.code} ({d.get_category_display()}): {d.description} "
+            f"[{d.get_status_display().split(':')[0]}]",
+            " ".join(
+                part
+                for part in (
+                    f"Impact: {d.impact_assessment}" if d.impact_assessment else "",
+                    f"Action: {d.corrective_action}" if d.corrective_action else "",
+                )
+                if part
+            ),
+            (d.assessed_by or d.detected_by).get_username(),
+        )
+        for d in rows.order_by("number")
+    )
+
+
+def _qa_statement(run: StudyRun) -> tuple[str, ...]:
+    from labnotes.services.inspections import qa_statement_lines
+
+    return tuple(qa_statement_lines(run))
+
+
+# --------------------------------------------------------------------------------------------
+# Reports pooling several runs of a study
+
+
+def pooled_data_hash(snapshots: list[RunSnapshot]) -> str:
+    """``sha256:<hex>`` over the runs' data hashes in run order: any run's change changes it."""
+    text = json.dumps(
+        [[s.run_pk, data_hash(s)] for s in sorted(snapshots, key=lambda s: s.run_pk)],
+        separators=(",", ":"),
+    )
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def pooled_options_key(options: ReportOptions, run_pks: list[int]) -> str:
+    """The options key of a pooled report: the options and the (sorted) runs it pools."""
+    text = json.dumps(
+        {"options": options.as_json(), "runs": sorted(run_pks)},
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _pooled_name(run_code: str, animal: str) -> str:
+    # Tags restart in every run: the run code keeps pooled animals apart.
+    return f"{run_code}/{animal}"
+
+
+def _merge_counts(groups: list[tuple[rm.CountWithReason, ...]]) -> tuple[rm.CountWithReason, ...]:
+    counts: dict[str, int] = defaultdict(int)
+    for group in groups:
+        for item in group:
+            counts[item.reason] += item.count
+    return tuple(rm.CountWithReason(reason, n) for reason, n in sorted(counts.items()))
+
+
+def build_pooled_report_input(
+    *,
+    study: Study,
+    runs: list[StudyRun],
+    snapshots: list[RunSnapshot],
+    kind: str,
+    blinded: bool,
+    options: ReportOptions,
+    generated_by: str,
+    generated_at: dt.datetime,
+    bootstrap_resamples: int = 2000,
+) -> rm.ReportInput:
+    """One ``ReportInput`` pooling ``runs`` of ``study`` (same design, same arms).
+
+    Each run's input is built as for a run report, then pooled: animals are named
+    ``<run code>/<tag>`` and carry their run (the stratum of the log-rank test and the random
+    effect of the mixed model, :mod:`labnotes.reports.pooled`); days stay days since each
+    animal's treatment start. The analysis day is the chosen one, else the earliest day the
+    plan's rule gives in any run (every run contributes animals on it). Counts (animal flow,
+    dosing, welfare) are summed per arm. Raises ReportDataError naming the run without
+    randomized animals.
+    """
+    if len(runs) < 2:
+        raise ReportDataError("A pooled report needs at least two runs of the study.")
+    per_run: list[tuple[StudyRun, rm.ReportInput]] = []
+    days: list[int] = []
+    for snapshot in snapshots:
+        day, _ = resolve_analysis_day(study, snapshot, options)
+        if day is not None:
+            days.append(day)
+    pooled_options = (
+        options
+        if options.analysis_day is not None or not days
+        else ReportOptions(
+            analysis_day=min(days),
+            tgi_definition=options.tgi_definition,
+            dropout=options.dropout,
+            synergy_model=options.synergy_model,
+        )
+    )
+    for run, snapshot in zip(runs, snapshots, strict=True):
+        per_run.append(
+            (
+                run,
+                build_report_input(
+                    run=run,
+                    snapshot=snapshot,
+                    kind=kind,
+                    blinded=blinded,
+                    options=pooled_options,
+                    generated_by=generated_by,
+                    generated_at=generated_at,
+                    bootstrap_resamples=bootstrap_resamples,
+                    keep_survival_without_events=True,
+                ),
+            )
+        )
+    first = per_run[0][1]
+
+    def renamed(items: tuple[Any, ...], code: str, attribute: str) -> list[Any]:
+        from dataclasses import replace
+
+        return [
+            replace(item, **{attribute: _pooled_name(code, getattr(item, attribute))})
+            for item in items
+        ]
+
+    from dataclasses import replace
+
+    animals: list[rm.Animal] = []
+    growth: list[rm.GrowthRow] = []
+    body_weight: list[rm.BodyWeightRow] = []
+    survival: list[rm.SurvivalRow] = []
+    assays: list[rm.AssayRow] = []
+    necropsy: list[rm.NecropsyRow] = []
+    corrections: list[rm.LogEntry] = []
+    batches: list[rm.RandomizationBatchInfo] = []
+    for run, report in per_run:
+        animals += [
+            replace(a, animal_id=_pooled_name(run.code, a.animal_id), run=run.code)
+            for a in report.animals
+        ]
+        growth += renamed(report.growth, run.code, "animal")
+        body_weight += renamed(report.body_weight, run.code, "animal")
+        survival += renamed(report.survival, run.code, "animal")
+        assays += renamed(report.assays, run.code, "animal")
+        necropsy += renamed(report.necropsy, run.code, "animal")
+        corrections += [replace(c, text=f"{run.code}: {c.text}") for c in report.corrections]
+        batches += list(report.batches)
+    flows = [r.flow for _, r in per_run if r.flow is not None]
+    flow = (
+        rm.AnimalFlow(
+            received=sum(f.received for f in flows),
+            implanted=sum(f.implanted for f in flows),
+            enrolled=sum(f.enrolled for f in flows),
+            randomized=sum(f.randomized for f in flows),
+            excluded=_merge_counts([f.excluded for f in flows]),
+            satellite=sum(f.satellite for f in flows),
+            endpoint_by_cause=_merge_counts([f.endpoint_by_cause for f in flows]),
+            analysed=sum(f.analysed for f in flows),
+        )
+        if flows
+        else None
+    )
+    dosing: list[rm.DosingArm] = []
+    welfare: list[rm.WelfareArm] = []
+    for arm in first.arm_names:
+        doses = [d for _, r in per_run for d in r.dosing if d.arm == arm]
+        if doses:
+            dosing.append(
+                rm.DosingArm(
+                    arm=arm,
+                    animals=sum(d.animals for d in doses),
+                    given=sum(d.given for d in doses),
+                    missed=sum(d.missed for d in doses),
+                    deviations=_merge_counts([d.deviations for d in doses]),
+                    holds=sum(d.holds for d in doses),
+                    reductions=sum(d.reductions for d in doses),
+                    skips=sum(d.skips for d in doses),
+                )
+            )
+        cares = [w for _, r in per_run for w in r.welfare if w.arm == arm]
+        if cares:
+            welfare.append(
+                rm.WelfareArm(
+                    arm=arm,
+                    endpoints_by_cause=_merge_counts([w.endpoints_by_cause for w in cares]),
+                    found_dead=sum(w.found_dead for w in cares),
+                    hours_to_euthanasia=tuple(
+                        sorted(h for w in cares for h in w.hours_to_euthanasia)
+                    ),
+                    over_24_hours=sum(w.over_24_hours for w in cares),
+                )
+            )
+    # Survival is reported once any run has an event; a run without events still counts.
+    if not any(row.event for row in survival):
+        survival = []
+    return replace(
+        first,
+        run_code=" + ".join(run.code for run, _ in per_run),
+        day0=min(r.day0 for _, r in per_run),
+        data_hash=pooled_data_hash(snapshots),
+        options=replace(first.options, analysis_day=first.options.analysis_day),
+        plan_differences=plan_differences(study, snapshots[0], options),
+        exploratory=bool(plan_differences(study, snapshots[0], options)),
+        animals=tuple(animals),
+        growth=tuple(growth),
+        body_weight=tuple(body_weight),
+        survival=tuple(survival),
+        assays=tuple(assays),
+        necropsy=tuple(necropsy),
+        dosing=tuple(dosing),
+        welfare=tuple(welfare),
+        flow=flow,
+        batches=tuple(batches),
+        corrections=tuple(corrections),
     )
 
 
@@ -830,11 +1327,14 @@ __all__ = [
     "ReportOptions",
     "RunSnapshot",
     "approved_plan",
+    "build_pooled_report_input",
     "build_report_input",
     "current_data_hash",
     "data_hash",
     "plan_differences",
     "plan_options",
+    "pooled_data_hash",
+    "pooled_options_key",
     "resolve_analysis_day",
     "snapshot_run",
     "software_versions",

@@ -52,14 +52,17 @@ from labnotes.services.report_input import (
     TGI_LABELS,
     ReportDataError,
     ReportOptions,
+    build_pooled_report_input,
     build_report_input,
     data_hash,
     plan_differences,
     plan_options,
+    pooled_data_hash,
+    pooled_options_key,
     snapshot_run,
 )
 from planner.audit import audit_context, audited_change
-from planner.models import Role, StudyStatus
+from planner.models import Role, Study, StudyStatus
 from planner.services.permissions import require_role
 
 logger = logging.getLogger(__name__)
@@ -141,24 +144,7 @@ def request_report(
     approved design. The worker message is sent after commit.
     """
     study = run.study
-    require_role(requested_by, study.lab, REPORT_REQUESTERS, action="request study reports")
-    if not blinding_for(requested_by, study).sees_allocation:
-        raise PermissionDenied(
-            "Reports show results per arm: only members who may see the allocation can ask "
-            "for them."
-        )
-    if kind not in ReportKind.values:
-        raise ValidationError({"kind": f"must be one of {', '.join(ReportKind.values)}"})
-    if variant not in ReportVariant.values:
-        raise ValidationError({"variant": f"must be one of {', '.join(ReportVariant.values)}"})
-    if kind == ReportKind.FINAL and study.status not in (
-        StudyStatus.APPROVED,
-        StudyStatus.ACTIVE,
-        StudyStatus.COMPLETED,
-    ):
-        raise ValidationError(
-            {"kind": "A final report follows the approved analysis plan; approve the design first."}
-        )
+    _check_requester(requested_by, study, kind, variant)
     snapshot = snapshot_run(run)
     if options is None:
         options = plan_options(study, snapshot)
@@ -194,6 +180,121 @@ def request_report(
             ).get(), False
         _enqueue_on_commit(report)
     return report, True
+
+
+def _check_requester(requested_by: User, study: Study, kind: str, variant: str) -> None:
+    require_role(requested_by, study.lab, REPORT_REQUESTERS, action="request study reports")
+    if not blinding_for(requested_by, study).sees_allocation:
+        raise PermissionDenied(
+            "Reports show results per arm: only members who may see the allocation can ask "
+            "for them."
+        )
+    if kind not in ReportKind.values:
+        raise ValidationError({"kind": f"must be one of {', '.join(ReportKind.values)}"})
+    if variant not in ReportVariant.values:
+        raise ValidationError({"variant": f"must be one of {', '.join(ReportVariant.values)}"})
+    if kind == ReportKind.FINAL and study.status not in (
+        StudyStatus.APPROVED,
+        StudyStatus.ACTIVE,
+        StudyStatus.COMPLETED,
+    ):
+        raise ValidationError(
+            {"kind": "A final report follows the approved analysis plan; approve the design first."}
+        )
+
+
+def pooled_runs_of(study: Study, run_pks: list[int]) -> list[StudyRun]:
+    """The runs of ``study`` with these pks in pk order; ValidationError naming the field when
+    fewer than two distinct runs are given or one is not a run of the study."""
+    wanted = sorted({int(pk) for pk in run_pks})
+    if len(wanted) < 2:
+        raise ValidationError({"runs": "Choose at least two runs of the study to pool."})
+    runs = list(StudyRun.objects.filter(study=study, pk__in=wanted).order_by("pk"))
+    missing = sorted(set(wanted) - {run.pk for run in runs})
+    if missing:
+        raise ValidationError(
+            {"runs": f"Run(s) {', '.join(map(str, missing))} are not runs of study {study.code}."}
+        )
+    return runs
+
+
+def request_study_report(
+    *,
+    study: Study,
+    run_pks: list[int],
+    kind: str,
+    requested_by: User,
+    variant: str = ReportVariant.UNBLINDED,
+    options: ReportOptions | None = None,
+) -> tuple[Report, bool]:
+    """Ask for a report pooling several runs of ``study``; returns (job, created).
+
+    Same study, runs, kind, variant, options and counted data of every run → the existing job.
+    The run is a stratum of the log-rank test and a random effect of the mixed model
+    (:mod:`labnotes.reports.pooled`). Who may ask and what makes it final or exploratory is as
+    for :func:`request_report`; the analysis plan is the study's.
+    """
+    _check_requester(requested_by, study, kind, variant)
+    runs = pooled_runs_of(study, run_pks)
+    snapshots = [snapshot_run(run) for run in runs]
+    if options is None:
+        options = plan_options(study, snapshots[0])
+    validate_options(options)
+    differences = plan_differences(study, snapshots[0], options)
+    identity = {
+        "study": study,
+        "run": None,
+        "kind": kind,
+        "variant": variant,
+        "options_key": pooled_options_key(options, [run.pk for run in runs]),
+        "data_hash": pooled_data_hash(snapshots),
+    }
+    with transaction.atomic(), audited_change(reason=None, required=False):
+        existing = Report.objects.filter(**identity).exclude(status=ReportStatus.FAILED).first()
+        if existing is not None:
+            return existing, False
+        try:
+            with transaction.atomic():
+                report = Report.objects.create(
+                    lab=study.lab,
+                    options=options.as_json(),
+                    pooled_runs=[run.pk for run in runs],
+                    exploratory=bool(differences),
+                    plan_differences=list(differences),
+                    requested_by=requested_by,
+                    enqueued_at=timezone.now(),
+                    **identity,
+                )
+        except IntegrityError:
+            return Report.objects.filter(**identity).exclude(
+                status=ReportStatus.FAILED
+            ).get(), False
+        _enqueue_on_commit(report)
+    return report, True
+
+
+def report_study(report: Report) -> Study:
+    """The study of a run report or of a pooled report."""
+    if report.run is not None:
+        return report.run.study
+    assert report.study is not None
+    return report.study
+
+
+def report_subject(report: Report) -> str:
+    """How people name what a report is of: ``STUDY RUN`` or ``STUDY runs R1 + R2``."""
+    if report.run is not None:
+        return f"{report.run.study.code} {report.run.code}"
+    codes = StudyRun.objects.filter(pk__in=report.pooled_runs).order_by("pk")
+    return f"{report_study(report).code} runs {' + '.join(r.code for r in codes)}"
+
+
+def current_report_data_hash(report: Report) -> str:
+    """The data hash the report would have now (staleness): of its run, or of its runs."""
+    if report.run is not None:
+        return data_hash(snapshot_run(report.run))
+    runs = list(StudyRun.objects.filter(pk__in=report.pooled_runs).order_by("pk"))
+    return pooled_data_hash([snapshot_run(run) for run in runs])
 
 
 def _enqueue_on_commit(report: Report) -> None:
@@ -387,23 +488,40 @@ def run_report_job(*, report_id: int, worker: str | None = None) -> str:
 def _build_and_publish(*, report_id: int, token: str) -> None:
     from labnotes.services.files import store_file
 
-    report = Report.objects.select_related("run__study__lab", "requested_by").get(pk=report_id)
+    report = Report.objects.select_related("run__study__lab", "study__lab", "requested_by").get(
+        pk=report_id
+    )
 
     def progress(percent: int, step: str) -> None:
         record_progress(report_id=report_id, token=token, percent=percent, step=step)
 
     progress(5, "Reading the run's data")
-    snapshot = snapshot_run(report.run)
     requester = report.requested_by
-    report_input = build_report_input(
-        run=report.run,
-        snapshot=snapshot,
-        kind=report.kind,
-        blinded=report.variant == ReportVariant.BLINDED,
-        options=ReportOptions.from_json(report.options),
-        generated_by=requester.get_full_name() or requester.get_username(),
-        generated_at=timezone.now().replace(microsecond=0),
-    )
+    if report.run is not None:
+        report_input = build_report_input(
+            run=report.run,
+            snapshot=snapshot_run(report.run),
+            kind=report.kind,
+            blinded=report.variant == ReportVariant.BLINDED,
+            options=ReportOptions.from_json(report.options),
+            generated_by=requester.get_full_name() or requester.get_username(),
+            generated_at=timezone.now().replace(microsecond=0),
+        )
+        file_prefix = report.run.code
+    else:
+        study = report_study(report)
+        runs = list(StudyRun.objects.filter(pk__in=report.pooled_runs).order_by("pk"))
+        report_input = build_pooled_report_input(
+            study=study,
+            runs=runs,
+            snapshots=[snapshot_run(run) for run in runs],
+            kind=report.kind,
+            blinded=report.variant == ReportVariant.BLINDED,
+            options=ReportOptions.from_json(report.options),
+            generated_by=requester.get_full_name() or requester.get_username(),
+            generated_at=timezone.now().replace(microsecond=0),
+        )
+        file_prefix = f"{study.code}-pooled"
     with tempfile.TemporaryDirectory(prefix=f"vivolog-report-{report_id}-") as temporary:
         results, built = build_artifacts(report_input, Path(temporary), progress)
         progress(95, "Storing the files")
@@ -417,7 +535,7 @@ def _build_and_publish(*, report_id: int, token: str) -> None:
                     item,
                     store_file(
                         content=content,
-                        filename=f"{report.run.code}-{report_id}-{item.name}",
+                        filename=f"{file_prefix}-{report_id}-{item.name}",
                         content_type=CONTENT_TYPES[item.name],
                         stored_by=requester,
                         lab=report.lab,
@@ -492,7 +610,9 @@ def fail_report(
         )
         if updated:
             _notify(
-                Report.objects.select_related("run__study", "requested_by").get(pk=report_id),
+                Report.objects.select_related("run__study", "study", "requested_by").get(
+                    pk=report_id
+                ),
                 succeeded=False,
             )
     return updated == 1
@@ -502,20 +622,20 @@ def _notify(report: Report, *, succeeded: bool) -> None:
     """An outbound message to the person who asked (sent by the worker after commit)."""
     from planner.services.outbound import queue_message
 
-    run = report.run
+    subject_text = report_subject(report)
     link = reverse("report_detail", args=[report.pk])
     if succeeded:
-        subject = f"Report ready: {run.study.code} {run.code} ({report.get_kind_display().lower()})"
+        subject = f"Report ready: {subject_text} ({report.get_kind_display().lower()})"
         body = (
-            f"The {report.get_kind_display().lower()} report #{report.pk} of run {run.code} "
-            f"({run.study.code}) is ready"
+            f"The {report.get_kind_display().lower()} report #{report.pk} of {subject_text} "
+            "is ready"
             + (" — exploratory, it differs from the analysis plan" if report.exploratory else "")
             + f".\n\nOpen it: {link}\n"
         )
     else:
-        subject = f"Report failed: {run.study.code} {run.code}"
+        subject = f"Report failed: {subject_text}"
         body = (
-            f"Report #{report.pk} of run {run.code} could not be built.\n\n"
+            f"Report #{report.pk} of {subject_text} could not be built.\n\n"
             f"{report.message}\n\n{link}\n"
         )
     queue_message(
@@ -581,7 +701,7 @@ def sweep_stale_reports(
                 ):
                     failed.append(report.pk)
                     _notify(
-                        Report.objects.select_related("run__study").get(pk=report.pk),
+                        Report.objects.select_related("run__study", "study").get(pk=report.pk),
                         succeeded=False,
                     )
             elif match.update(
@@ -618,9 +738,14 @@ __all__ = [
     "SweepResult",
     "TransientReportError",
     "claim_report",
+    "current_report_data_hash",
     "fail_report",
     "is_stale",
+    "pooled_runs_of",
+    "report_study",
+    "report_subject",
     "request_report",
+    "request_study_report",
     "run_report_job",
     "sweep_stale_reports",
 ]

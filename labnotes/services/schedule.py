@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from labnotes.models import Animal, AnimalStatus, StudyRun, Task, TaskKind, TaskStatus
 from labnotes.services.common import DECIDERS, RECORDERS, lab_today
+from labnotes.services.dosing import reapply_dose_modifications
 from planner.audit import audited_change
 from planner.domain.errors import DomainError, ParameterErrors
 from planner.domain.protocol_parameters import parse_parameters
@@ -374,6 +375,7 @@ def _expand(
             if task.date >= first_day and task.key not in kept:
                 wanted.append(task)
     _insert_tasks(run, wanted)
+    reapply_dose_modifications(animals=chosen, since=first_day)
     return ExpansionResult(created=len(wanted), removed=removed)
 
 

@@ -32,6 +32,7 @@ from labnotes.models import (
 )
 from labnotes.services.common import RECORDERS, StaleWrite
 from labnotes.services.measurements import CLOCK_TOLERANCE, record_measurement, void_measurement
+from labnotes.services.welfare import alert_verified_transcription
 from planner.audit import audited_change
 from planner.models import Role
 from planner.services.permissions import require_role
@@ -127,6 +128,7 @@ def _record_entry(
     sheet: TranscriptionSheet,
     recorded_by: User,
     reason: str | None,
+    entered_at: dt.datetime | None = None,
 ) -> Measurement:
     if entry.tumour is not None:
         measurement = record_measurement(
@@ -140,6 +142,7 @@ def _record_entry(
             recorded_by=recorded_by,
             entry_method=EntryMethod.TRANSCRIPTION,
             reason=reason,
+            entered_at=entered_at,
         )
     else:
         measurement = record_measurement(
@@ -152,6 +155,7 @@ def _record_entry(
             recorded_by=recorded_by,
             entry_method=EntryMethod.TRANSCRIPTION,
             reason=reason,
+            entered_at=entered_at,
         )
     # record_measurement knows nothing of sheets: link the new reading to its sheet in the
     # same transaction, before anything can read it as counted.
@@ -189,6 +193,7 @@ def create_transcription_sheet(
     scan: StoredFile | None = None,
     notes: str = "",
     reason: str | None = None,
+    entered_at: dt.datetime | None = None,
 ) -> TranscriptionSheet:
     """Enter one paper worksheet: every non-blank line becomes a reading at the sheet's time.
 
@@ -196,6 +201,7 @@ def create_transcription_sheet(
     nothing is stored and the ``ValidationError`` names each line (``t<tumour>_length_mm``,
     ``a<animal>_weight_g``, …) with the animal's tag and the reason. ``reason`` is passed on to
     readings that repeat a same-day reading already on record (which requires one).
+    ``entered_at`` (default: now) is when the sheet was typed in, for the late flag.
     """
     lab = run.study.lab
     require_role(transcribed_by, lab, RECORDERS, action="transcribe worksheets")
@@ -226,7 +232,13 @@ def create_transcription_sheet(
         )
         for entry in filled:
             try:
-                _record_entry(entry, sheet=sheet, recorded_by=transcribed_by, reason=reason)
+                _record_entry(
+                    entry,
+                    sheet=sheet,
+                    recorded_by=transcribed_by,
+                    reason=reason,
+                    entered_at=entered_at,
+                )
             except ValidationError as error:
                 _merge(errors, _message_errors(entry, error))
         if errors:
@@ -351,6 +363,7 @@ def verify_transcription_sheet(
             row_version=F("row_version") + 1,
         )
         current.refresh_from_db()
+        alert_verified_transcription(sheet=current, verified_by=verified_by)
     return current
 
 

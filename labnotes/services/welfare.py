@@ -11,17 +11,23 @@ from decimal import Decimal, InvalidOperation
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from labnotes.capture.checks import EndpointStatus, endpoint_findings
 from labnotes.models import (
     Animal,
     AnimalStatus,
+    CageAssignment,
+    EndpointEpisode,
+    EpisodeStatus,
+    Measurement,
     Observation,
     Task,
     TaskKind,
     TaskStatus,
+    TranscriptionSheet,
     Tumour,
     UlcerationScore,
     WelfareCheck,
@@ -30,9 +36,14 @@ from labnotes.models import (
 )
 from labnotes.services.common import RECORDERS, StaleWrite
 from labnotes.services.endpoint_status import (
+    _CAUSE_BY_LIMIT,
     EndpointEvaluation,
     WelfareLimits,
+    _finding,
+    _reading_for,
+    alert_recipients,
     evaluate_after_observation,
+    score_findings,
     welfare_limits,
 )
 from planner.audit import audited_change
@@ -421,8 +432,8 @@ def void_observation(
 ) -> Observation:
     """Void an observation with a reason; it stays in the record (and the audit trail).
 
-    Episodes and checks it set off stay as they are: an endpoint once reached is closed by an
-    endpoint record, and checks are cancelled by the next observation.
+    An endpoint episode it opened is re-evaluated (:func:`reevaluate_episodes_after_void`);
+    checks it set off stay as they are (the next observation cancels them).
     """
     require_role(
         voided_by, observation.animal.run.study.lab, WELFARE_RECORDERS, action="void observations"
@@ -440,4 +451,254 @@ def void_observation(
             row_version=F("row_version") + 1,
         )
         current.refresh_from_db()
+        reevaluate_episodes_after_void(observation=current, reason=reason)
     return current
+
+
+# -- endpoint episodes after a void -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Reached:
+    """A valid reading or observation at a limit: when, what, and the findings stored."""
+
+    at: dt.datetime
+    measurement: Measurement | None
+    observation: Observation | None
+    cause: str
+    findings: tuple[dict[str, object], ...]
+
+
+def _still_reached(
+    animal: Animal, *, since: dt.datetime, until: dt.datetime | None, limits: WelfareLimits
+) -> list[_Reached]:
+    """The animal's valid readings and observations from ``since`` (to ``until``) that reach a
+    limit, judged again as they were on their save, oldest first."""
+    found: list[_Reached] = []
+    readings = Measurement.objects.filter(
+        animal=animal, voided_at__isnull=True, taken_at__gte=since
+    ).select_related("animal__run__study__lab")
+    observations = Observation.objects.filter(
+        animal=animal, voided_at__isnull=True, observed_at__gte=since
+    ).prefetch_related("ulcerations")
+    if until is not None:
+        readings = readings.filter(taken_at__lte=until)
+        observations = observations.filter(observed_at__lte=until)
+    for reading in readings.order_by("taken_at", "pk"):
+        reached = [
+            _finding(raw)
+            for raw in endpoint_findings(_reading_for(reading, limits), limits.endpoints)
+            if raw.status is EndpointStatus.REACHED
+        ]
+        if reached:
+            when = reading.taken_at.isoformat()
+            found.append(
+                _Reached(
+                    reading.taken_at,
+                    reading,
+                    None,
+                    _CAUSE_BY_LIMIT[reached[0].limit_name],
+                    tuple({**f.as_dict(), "at": when} for f in reached),
+                )
+            )
+    for observation in observations.order_by("observed_at", "pk"):
+        scored = [
+            (finding, cause)
+            for finding, cause in score_findings(
+                scores=observation.scores or {},
+                ulceration=[u.score for u in observation.ulcerations.all()],
+                limits=limits,
+            )
+            if finding.level == "reached"
+        ]
+        if scored:
+            when = observation.observed_at.isoformat()
+            found.append(
+                _Reached(
+                    observation.observed_at,
+                    None,
+                    observation,
+                    scored[0][1],
+                    tuple({**f.as_dict(), "at": when} for f, _ in scored),
+                )
+            )
+    return sorted(found, key=lambda r: r.at)
+
+
+def reevaluate_episodes_after_void(
+    *,
+    reason: str,
+    measurement: Measurement | None = None,
+    observation: Observation | None = None,
+) -> list[EndpointEpisode]:
+    """Re-evaluate the endpoint episodes a just-voided reading (or observation) opened or
+    confirmed; called inside the void's transaction, so the episode's change is audited with
+    the void's reason.
+
+    The animal's remaining valid readings and observations from the episode's first reading on
+    are judged again against the limits. If one still reaches a limit, the episode starts at
+    the earliest of them (its findings, cause and — for a closed episode — the hours to the
+    endpoint recomputed); a confirmation by the voided reading passes to the next remaining
+    reading at the limit, if any. If none does, an open or waiting episode is dismissed; a
+    closed one stays closed (the animal left the study) with a note. Returns the episodes
+    changed.
+    """
+    voided = measurement or observation
+    if voided is None:
+        return []
+    if measurement is not None:
+        touches = Q(first_measurement=measurement) | Q(confirmed_by=measurement)
+        animal = measurement.animal
+        zone = animal.run.study.lab.zone
+        what = f"reading of {measurement.taken_at.astimezone(zone):%Y-%m-%d %H:%M}"
+    else:
+        assert observation is not None
+        touches = Q(first_observation=observation)
+        animal = observation.animal
+        zone = animal.run.study.lab.zone
+        what = f"observation of {observation.observed_at.astimezone(zone):%Y-%m-%d %H:%M}"
+    episodes = list(
+        EndpointEpisode.objects.select_for_update(of=("self",))
+        .filter(touches, animal=animal)
+        .exclude(status=EpisodeStatus.DISMISSED)
+        .select_related("endpoint_record")
+    )
+    if not episodes:
+        return []
+    limits = welfare_limits(animal.run.study)
+    why = (reason or "").strip()
+    for episode in episodes:
+        record = episode.endpoint_record if episode.status == EpisodeStatus.CLOSED else None
+        remaining = _still_reached(
+            animal,
+            since=episode.first_reached_at,
+            until=record.occurred_at if record is not None else None,
+            limits=limits,
+        )
+        if not remaining:
+            if episode.status == EpisodeStatus.CLOSED:
+                episode.status_reason = (
+                    f"The {what} that opened it was voided ({why}); no other reading reached a "
+                    "limit before the endpoint record."
+                )[:300]
+            else:
+                episode.status = EpisodeStatus.DISMISSED
+                episode.status_reason = (
+                    f"Dismissed: the {what} that opened it was voided ({why}); no valid "
+                    "reading or observation at a limit remains."
+                )[:300]
+        else:
+            first = remaining[0]
+            episode.first_reached_at = first.at
+            episode.first_measurement = first.measurement
+            episode.first_observation = first.observation
+            episode.cause = first.cause
+            episode.findings = [f for r in remaining for f in r.findings][-50:]
+            if measurement is not None and episode.confirmed_by_id == measurement.pk:
+                episode.confirmed_by = next(
+                    (r.measurement for r in remaining[1:] if r.measurement is not None), None
+                )
+            if record is not None:
+                hours = Decimal((record.occurred_at - first.at).total_seconds() / 3600)
+                episode.hours_to_endpoint = hours.quantize(Decimal("0.01"))
+                episode.over_24_hours = episode.hours_to_endpoint > 24
+            episode.status_reason = (
+                f"Re-evaluated: the {what} was voided ({why}); first reached now "
+                f"{first.at.astimezone(zone):%Y-%m-%d %H:%M}."
+            )[:300]
+        episode.row_version += 1
+        episode.save()
+    return episodes
+
+
+def reopen_episodes_of_voided_record(*, record_id: int, reason: str) -> list[EndpointEpisode]:
+    """Reopen the episodes a just-voided endpoint record closed: the animal is back on study
+    and still at its endpoint, the clock running from its first reading at the limit. Called
+    inside the void's transaction (audited with its reason)."""
+    episodes = list(
+        EndpointEpisode.objects.select_for_update().filter(
+            endpoint_record_id=record_id, status=EpisodeStatus.CLOSED
+        )
+    )
+    for episode in episodes:
+        episode.status = EpisodeStatus.OPEN
+        episode.closed_at = None
+        episode.endpoint_record = None
+        episode.hours_to_endpoint = None
+        episode.over_24_hours = False
+        episode.status_reason = (
+            f"Reopened: the endpoint record that closed it was voided ({(reason or '').strip()})."
+        )[:300]
+        episode.row_version += 1
+        episode.save()
+    return episodes
+
+
+# -- endpoint alerts from paper ------------------------------------------------------------------
+
+
+def alert_verified_transcription(*, sheet: TranscriptionSheet, verified_by: User) -> int:
+    """Send the endpoint alerts a verified paper worksheet's readings held back.
+
+    A value transcribed from paper is a copy until a second person has checked it against the
+    scan: its endpoint episode opens at once (the Today page and the animal's endpoint page
+    show it), but nobody is messaged on an unchecked copy — a typing slip would send the
+    director, the technician and the vets to a healthy animal. Once the sheet is verified,
+    every episode its readings opened or confirmed that has not alerted yet alerts, saying the
+    value came from paper and who verified it when. Called inside the verification's
+    transaction; the messages go out after commit. Returns the episodes alerted.
+    """
+    from planner.services.outbound import queue_message
+
+    episodes = list(
+        EndpointEpisode.objects.select_for_update(of=("self",))
+        .filter(
+            Q(first_measurement__transcription=sheet) | Q(confirmed_by__transcription=sheet),
+            status=EpisodeStatus.OPEN,
+            alerted_at__isnull=True,
+        )
+        .select_related("animal__run__study__lab")
+    )
+    if not episodes:
+        return 0
+    lab = sheet.run.study.lab
+    written = sheet.taken_at.astimezone(lab.zone)
+    checked = (sheet.verified_at or timezone.now()).astimezone(lab.zone)
+    for episode in episodes:
+        animal = episode.animal
+        run = animal.run
+        study = run.study
+        cage = (
+            CageAssignment.objects.filter(animal=animal, to_date__isnull=True)
+            .values_list("cage__label", flat=True)
+            .first()
+        ) or "no cage"
+        reached = [f["message"] for f in episode.findings if f.get("level") == "reached"]
+        subject = (
+            f"Endpoint reached (from a verified paper sheet): animal {animal.tag} "
+            f"({study.code}/{run.code}, cage {cage})"
+        )
+        body = (
+            f"Animal {animal.tag} of {study.code} / {run.code}, cage {cage}, reached a humane "
+            f"endpoint at {episode.first_reached_at.astimezone(lab.zone):%Y-%m-%d %H:%M} "
+            f"({lab.time_zone}):\n"
+            + "\n".join(f"- {line}" for line in reached)
+            + f"\n\nThe value was written on the paper worksheet of {written:%Y-%m-%d %H:%M} "
+            f"and transcribed; {verified_by.get_username()} verified it against the scan at "
+            f"{checked:%Y-%m-%d %H:%M}. Alerts from paper wait for that check, so this one is "
+            "late: see the animal today.\n\nEuthanize it within 24 hours of that reading and "
+            f"record the endpoint: /animals/{animal.pk}/endpoint/\n"
+        )
+        for recipient, why in alert_recipients(animal, sheet.measured_by):
+            queue_message(
+                lab=lab,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                reason=f"endpoint alert ({why}), transcription verified",
+                related_object=f"animal {animal.pk}",
+            )
+        EndpointEpisode.objects.filter(pk=episode.pk).update(
+            alerted_at=timezone.now(), row_version=F("row_version") + 1
+        )
+    return len(episodes)

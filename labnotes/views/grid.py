@@ -54,33 +54,35 @@ def run_grid(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     blinding = blinding_for(request.user, run.study)
     animals = grid_animals(run, request.user, day=day, axes=axes, blinding=blinding, sort=sort)
     tag_attributes = rules.entry.tag_data_attributes()
-    return render(
-        request,
-        "labnotes/grid.html",
-        {
-            "run": run,
-            "study": run.study,
-            "day": day,
-            "study_day": (day - run.day0).days,
-            "today": today,
-            "previous_day": day - dt.timedelta(days=1),
-            "next_day": day + dt.timedelta(days=1) if day < today else None,
-            "sort": sort,
-            "animals": animals,
-            "axes": [(axis, _COLUMN_LABELS[axis]) for axis in axes],
-            "columns": " ".join([*axes, "weight"]),
-            "grid_order": rules.grid_order,
-            "tag_prefix": tag_attributes.get("data-tag-prefix", ""),
-            "tag_suffix": tag_attributes.get("data-tag-suffix", ""),
-            "tag_pattern": tag_attributes.get("data-tag-pattern", ""),
-            "recognises_tags": rules.entry.recognises_tags,
-            "reasons_json": json.dumps([list(reason) for reason in CORRECTION_REASONS]),
-            "reasons": CORRECTION_REASONS,
-            "repeat_policy": rules.repeat_policy.value,
-            "blinded": blinding.blinded,
-            "may_record": getattr(run, "member_role", None) in RECORDERS,
-        },
-    )
+    # Any time on the page in the lab's zone, as on every page (the server runs in UTC).
+    with timezone.override(lab.zone):
+        return render(
+            request,
+            "labnotes/grid.html",
+            {
+                "run": run,
+                "study": run.study,
+                "day": day,
+                "study_day": (day - run.day0).days,
+                "today": today,
+                "previous_day": day - dt.timedelta(days=1),
+                "next_day": day + dt.timedelta(days=1) if day < today else None,
+                "sort": sort,
+                "animals": animals,
+                "axes": [(axis, _COLUMN_LABELS[axis]) for axis in axes],
+                "columns": " ".join([*axes, "weight"]),
+                "grid_order": rules.grid_order,
+                "tag_prefix": tag_attributes.get("data-tag-prefix", ""),
+                "tag_suffix": tag_attributes.get("data-tag-suffix", ""),
+                "tag_pattern": tag_attributes.get("data-tag-pattern", ""),
+                "recognises_tags": rules.entry.recognises_tags,
+                "reasons_json": json.dumps([list(reason) for reason in CORRECTION_REASONS]),
+                "reasons": CORRECTION_REASONS,
+                "repeat_policy": rules.repeat_policy.value,
+                "blinded": blinding.blinded,
+                "may_record": getattr(run, "member_role", None) in RECORDERS,
+            },
+        )
 
 
 @require_POST

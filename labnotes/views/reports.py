@@ -19,7 +19,11 @@ from django.views.decorators.http import require_http_methods
 
 from labnotes.models import ReportKind, ReportVariant
 from labnotes.selectors import blinding_for, list_runs_for_user
-from labnotes.selectors_reports import list_reports_for_user, list_run_reports_for_user
+from labnotes.selectors_reports import (
+    list_reports_for_user,
+    list_run_reports_for_user,
+    list_study_reports_for_user,
+)
 from labnotes.services import reports as report_services
 from labnotes.services.report_input import (
     DROPOUT_LABELS,
@@ -27,13 +31,12 @@ from labnotes.services.report_input import (
     SYNERGY_LABELS,
     TGI_LABELS,
     ReportOptions,
-    current_data_hash,
     data_hash,
     plan_options,
     snapshot_run,
 )
 from labnotes.views.common import add_service_errors
-from planner.selectors import roles_in_lab
+from planner.selectors import list_studies_for_user, roles_in_lab
 from planner.types import AuthenticatedHttpRequest
 
 
@@ -71,6 +74,101 @@ class ReportRequestForm(forms.Form):
             dropout=data["dropout"],
             synergy_model=data["synergy_model"],
         )
+
+
+class StudyReportRequestForm(ReportRequestForm):
+    """A report pooling runs of a study: which runs, then the same choices as a run report."""
+
+    runs = forms.TypedMultipleChoiceField(
+        label="Runs to pool",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="At least two. The run is a stratum of the log-rank test and a random effect "
+        "of the mixed model.",
+    )
+
+    field_order = ["runs", "kind", "variant", "follow_plan"]
+
+    def __init__(self, *args: Any, run_choices: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        runs_field = self.fields["runs"]
+        assert isinstance(runs_field, forms.TypedMultipleChoiceField)
+        runs_field.choices = run_choices
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def study_reports(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """The study's Reports tab: reports pooling several runs, and the request form."""
+    study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
+    blinding = blinding_for(request.user, study)
+    runs = list(list_runs_for_user(request.user).filter(study=study).order_by("day0", "code"))
+    context: dict[str, Any] = {"study": study, "blinding": blinding, "runs": runs}
+    if not blinding.sees_allocation:
+        return render(request, "labnotes/report_study_list.html", context)
+    plan = plan_options(study, snapshot_run(runs[0])) if runs else None
+    form = StudyReportRequestForm(
+        request.POST or None,
+        run_choices=[(run.pk, f"{run.code} (day 0 {run.day0:%Y-%m-%d})") for run in runs],
+        initial={
+            "runs": [run.pk for run in runs],
+            **(
+                {
+                    "tgi_definition": plan.tgi_definition,
+                    "dropout": plan.dropout,
+                    "synergy_model": plan.synergy_model,
+                }
+                if plan
+                else {}
+            ),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            report, created = report_services.request_study_report(
+                study=study,
+                run_pks=form.cleaned_data["runs"],
+                kind=form.cleaned_data["kind"],
+                variant=form.cleaned_data["variant"],
+                options=form.options(),
+                requested_by=request.user,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(
+                request,
+                f"Report #{report.pk} queued: the worker builds it while you carry on."
+                if created
+                else f"The same report of the same data exists already: report #{report.pk}.",
+            )
+            return redirect("report_detail", pk=report.pk)
+    reports = list(list_study_reports_for_user(request.user, study))
+    codes = {run.pk: run.code for run in runs}
+    roles = roles_in_lab(request.user, study.lab)
+    context.update(
+        {
+            "form": form,
+            "rows": [
+                (
+                    r,
+                    report_services.is_stale(r, report_services.current_report_data_hash(r))
+                    if r.status == "succeeded"
+                    else False,
+                    " + ".join(codes.get(pk, f"#{pk}") for pk in r.pooled_runs),
+                )
+                for r in reports
+            ],
+            "may_request": bool(roles & set(report_services.REPORT_REQUESTERS)) and len(runs) > 1,
+            "plan_text": (
+                f"{TGI_LABELS[plan.tgi_definition]}; dropout: {DROPOUT_LABELS[plan.dropout]}; "
+                f"synergy: {SYNERGY_LABELS[plan.synergy_model]}"
+                if plan
+                else ""
+            ),
+        }
+    )
+    return render(request, "labnotes/report_study_list.html", context)
 
 
 def _run(request: AuthenticatedHttpRequest, pk: int) -> Any:
@@ -141,7 +239,7 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     """One report: progress while it builds (htmx polling), then its files."""
     report = get_object_or_404(list_reports_for_user(request.user), pk=pk)
     stale = report.status == "succeeded" and report_services.is_stale(
-        report, current_data_hash(report.run)
+        report, report_services.current_report_data_hash(report)
     )
     artifacts = sorted(
         report.artifacts.select_related("stored_file"),
@@ -151,7 +249,14 @@ def report_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             else 99
         ),
     )
-    context = {"report": report, "run": report.run, "artifacts": artifacts, "stale": stale}
+    context = {
+        "report": report,
+        "run": report.run,
+        "study": report_services.report_study(report),
+        "subject": report_services.report_subject(report),
+        "artifacts": artifacts,
+        "stale": stale,
+    }
     if getattr(request, "htmx", False):
         return render(request, "labnotes/_report_status.html", context)
     return render(request, "labnotes/report_detail.html", context)
@@ -170,7 +275,8 @@ def report_download(request: AuthenticatedHttpRequest, pk: int, name: str) -> Fi
         content = read_file(artifact.stored_file)
     except StoredFileCorrupted as error:
         raise Http404(str(error)) from error
-    filename = f"{report.run.study.code}-{report.run.code}-report-{report.pk}-{name}"
+    subject = report_services.report_subject(report).replace(" ", "-").replace("+", "")
+    filename = f"{subject.replace('--', '-')}-report-{report.pk}-{name}"
     inline = name in ("report.pdf", "report.html")
     response = FileResponse(
         io.BytesIO(content),

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from labnotes.documents import render_ical
-from labnotes.models import TaskStatus
+from labnotes.models import TaskKind, TaskStatus
 from labnotes.selectors import (
     list_endpoint_alerts_for_user,
     list_rooms_for_user,
@@ -29,6 +29,7 @@ from labnotes.selectors_welfare import (
     projected_before_break,
 )
 from labnotes.services import prints as print_services
+from labnotes.services.dosing import DoseTaskNames
 from labnotes.services.schedule import complete_task
 from planner.selectors import get_current_lab
 from planner.types import AuthenticatedHttpRequest
@@ -48,6 +49,19 @@ def _day(request: HttpRequest, lab: Any) -> dt.date:
         return today
 
 
+#: Tasks done in the measurement grid: the Today page links them to the run's grid.
+GRID_TASK_KINDS = (TaskKind.MEASURE, TaskKind.WEIGH)
+
+
+def _grid_url(task: Any) -> str:
+    """The run's measurement grid on the task's day, scrolled to the task's animal ("" for a
+    task not done in the grid)."""
+    if task.kind not in GRID_TASK_KINDS:
+        return ""
+    url = reverse("run_grid", kwargs={"pk": task.run_id})
+    return f"{url}?day={task.task_date.isoformat()}#animal-{task.animal_id}"
+
+
 @login_required
 def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Due, done and overdue tasks of the lab-local day for this person (and room), with
@@ -57,6 +71,7 @@ def today(request: AuthenticatedHttpRequest) -> HttpResponse:
     room = request.GET.get("room", "")
     tasks = list(list_tasks_for_day(request.user, day=day, room=room or None, person=request.user))
     dosing: dict[int, bool] = {}
+    dose_names = DoseTaskNames(request.user)
     rows: list[dict[str, Any]] = []
     for task in tasks:
         study = task.run.study
@@ -65,8 +80,11 @@ def today(request: AuthenticatedHttpRequest) -> HttpResponse:
         rows.append(
             {
                 "task": task,
-                "label": print_services.task_label(task, sees_dosing=dosing[study.pk]),
+                "label": print_services.task_label(
+                    task, sees_dosing=dosing[study.pk], coded=dose_names.coded(task)
+                ),
                 "arm": task.animal.arm.code if task.animal.arm_id else "—",  # type: ignore[union-attr]
+                "grid_url": _grid_url(task),
             }
         )
     runs: dict[int, dict[str, Any]] = {}

@@ -37,6 +37,7 @@ from labnotes.services import transcription as services
 from labnotes.services.common import RECORDERS, StaleWrite, lab_today
 from labnotes.services.files import store_file
 from labnotes.views.common import add_service_errors
+from labnotes.views.lab_zone import in_lab_time_zone
 from planner.models import Membership
 from planner.types import AuthenticatedHttpRequest
 
@@ -240,6 +241,7 @@ def _service_errors(form: SheetForm, error: ValidationError) -> None:
 
 
 @login_required
+@in_lab_time_zone
 def transcription_list(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     run = _run(request, pk)
     sheets = list_transcription_sheets_for_user(request.user).filter(run=run)
@@ -412,6 +414,7 @@ def _detail_rows(request: HttpRequest, sheet: TranscriptionSheet) -> list[dict[s
 
 
 @login_required
+@in_lab_time_zone
 def transcription_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     sheet = _sheet(request, pk)
     membership = Membership.objects.filter(user=request.user, lab=sheet.run.study.lab).first()

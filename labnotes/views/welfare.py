@@ -25,6 +25,7 @@ from labnotes.selectors_welfare import (
     list_endpoint_records_for_user,
     list_episodes_for_user,
     observation_sheet,
+    weight_projections,
 )
 from labnotes.services.endpoint_status import welfare_limits
 from labnotes.services.endpoints import record_endpoint, survival_causes
@@ -160,7 +161,12 @@ def run_observations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     items = sheet.items if sheet is not None else ()
     ulceration = sheet is None or sheet.ulceration_per_tumour
     data = request.POST if request.method == "POST" else {}
-    rows = _rows(observation_sheet(request.user, run, day), items, data, ulceration=ulceration)
+    rows = _rows(
+        observation_sheet(request.user, run, day, limits=limits),
+        items,
+        data,
+        ulceration=ulceration,
+    )
     observed_time = str(data.get("observed_time", "")) if data else ""
     page_error = ""
     if request.method == "POST":
@@ -329,12 +335,16 @@ def animal_endpoint(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         .filter(animal=animal, voided_at__isnull=True)
         .first()
     )
+    projection = weight_projections(
+        [animal], run=run, limits=welfare_limits(run.study), until=now
+    ).get(animal.pk)
     with timezone.override(zone):
         return render(
             request,
             "labnotes/endpoint_animal.html",
             {
                 "animal": animal,
+                "weight_projection": projection,
                 "run": run,
                 "form": form,
                 "episodes": episodes,

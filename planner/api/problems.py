@@ -6,7 +6,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -134,3 +135,20 @@ _TITLES = {
     428: "Precondition required",
     429: "Too many requests",
 }
+
+
+def api_aware_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler: under /api/ a problem+json answer (API clients parse JSON, and the
+    OpenAPI document promises problem+json), elsewhere the site's 404 page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            {
+                "type": "about:blank",
+                "title": _TITLES[404],
+                "status": 404,
+                "detail": f"No API resource at {request.path}.",
+            },
+            status=404,
+            content_type=PROBLEM_CONTENT_TYPE,
+        )
+    return page_not_found(request, exception)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from rest_framework.routers import DefaultRouter
 
-from planner.api import design_views, views
+from planner.api import design_views, signatures, views
 
 router = DefaultRouter()
 router.register("labs", views.LabViewSet, basename="lab")
@@ -18,5 +18,6 @@ router.register("arms", design_views.ArmViewSet, basename="arm")
 router.register("regimen-items", design_views.RegimenItemViewSet, basename="regimen_item")
 router.register("amendments", design_views.AmendmentViewSet, basename="amendment")
 router.register("outbound-messages", views.OutboundMessageViewSet, basename="outbound_message")
+router.register("signatures", signatures.SignatureViewSet, basename="signature")
 
 urlpatterns = router.urls

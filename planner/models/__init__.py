@@ -3,6 +3,7 @@ from planner.models.ethics import EthicsApproval, EthicsProtocol, Severity
 from planner.models.platform import IdempotencyRecord, OutboundMessage, OutboundStatus
 from planner.models.protocols import ProtocolTemplate, ProtocolVersion, ProtocolVersionStatus
 from planner.models.security import AuditChainLink, SecurityEvent, SecurityEventKind
+from planner.models.signatures import ChangePolicy, Signature, SignatureMeaning
 from planner.models.studies import (
     Amendment,
     AmendmentScope,
@@ -25,6 +26,7 @@ __all__ = [
     "AmendmentStatus",
     "Arm",
     "AuditChainLink",
+    "ChangePolicy",
     "Closure",
     "EthicsApproval",
     "EthicsProtocol",
@@ -46,6 +48,8 @@ __all__ = [
     "SecurityEventKind",
     "Severity",
     "Sex",
+    "Signature",
+    "SignatureMeaning",
     "Study",
     "StudyMember",
     "StudyProcedure",

@@ -32,6 +32,11 @@ class SecurityEventKind(models.TextChoices):
     UNBLINDED = "unblinded", "Allocation unblinded"
     AUDIT_VERIFIED = "audit_verified", "Audit trail verified"
     AUDIT_PROBLEM = "audit_problem", "Audit trail verification found problems"
+    SIGNED = "signed", "Record signed"
+    SIGNING_REFUSED = "signing_refused", "Signing refused (password or code)"
+    RUN_LOCKED = "run_locked", "Run data locked"
+    RUN_UNLOCK_STEP = "run_unlock_step", "Run unlock step signed"
+    RUN_UNLOCKED = "run_unlocked", "Run data unlocked"
 
 
 class SecurityEvent(models.Model):

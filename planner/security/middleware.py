@@ -6,6 +6,12 @@ deactivated (however that happened: the service, the admin, SQL).
 
 ``SecondFactorMiddleware``: a signed-in person who must use a second factor reaches nothing but
 the enrolment and verification pages (and logout, static files, health) until verified.
+Whether a second factor is required (a lab role, an enrolled device: two queries) is looked up
+again each time the session's last-seen time moves on (at most a minute apart, when the session
+is written anyway); in between, a "not required" answer is kept on the session for that user.
+A raised role or a new device is therefore enforced within a minute. Nothing else is cached:
+a deactivated user is logged out on the next request (authentication loads the user each time)
+and a removed membership hides the lab's records at once (every selector scopes by it).
 """
 
 from __future__ import annotations
@@ -25,6 +31,8 @@ from planner.models import SecurityEventKind
 
 SESSION_STARTED = "vivolog_session_started"
 SESSION_LAST_SEEN = "vivolog_session_last_seen"
+#: ``[user id, last-seen time]`` of the last check that found no second factor required.
+SECOND_FACTOR_CLEAR = "vivolog_second_factor_clear"
 # Writing the session on every request costs a query; a minute of slack on the idle limit
 # does not matter.
 LAST_SEEN_RESOLUTION_SECONDS = 60
@@ -122,6 +130,22 @@ def _allowed_while_unverified(path: str) -> bool:
     return path in allowed or path.startswith(static)
 
 
+def _pending(request: HttpRequest, check: Callable[[object], bool]) -> bool:
+    """``check(request.user)``, or the session's remembered "not required" for this user while
+    its last-seen time (set by ``SessionSecurityMiddleware``) has not moved on."""
+    user = request.user
+    session = request.session
+    stamp = [user.pk, session.get(SESSION_LAST_SEEN)]
+    if stamp[1] is not None and session.get(SECOND_FACTOR_CLEAR) == stamp:
+        return False
+    pending = check(user)
+    if pending:
+        session.pop(SECOND_FACTOR_CLEAR, None)
+    elif session.get(SECOND_FACTOR_CLEAR) != stamp:
+        session[SECOND_FACTOR_CLEAR] = stamp
+    return pending
+
+
 class SecondFactorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -133,7 +157,7 @@ class SecondFactorMiddleware:
         if (
             user.is_authenticated
             and not _allowed_while_unverified(request.path)
-            and second_factor_pending(user)
+            and _pending(request, second_factor_pending)
         ):
             if _is_api(request):
                 return JsonResponse(

@@ -136,12 +136,8 @@ def test_blinded_doser_of_a_double_blind_study_sees_codes_not_agents(dr: DosingR
     )
     dose = DoseRecord.objects.get(task__isnull=False, animal=dr.animals("G4")[0])
     found = _walk(client_for(dr.design.doser), dr)
-    # The Today list, worksheets and the task API (not this area's) still name the agent to a
-    # doser; the dosing pages and API must not.
-    mine = {
-        url: page for url, page in found.items() if "/today/" not in url and "/tasks/" not in url
-    }
-    leaks = [(url, s) for url, (_, text) in mine.items() for s in SENTINELS if s in text]
+    # Nowhere — dosing pages and API, the Today list, the task API — names the agent.
+    leaks = [(url, s) for url, (_, text) in found.items() for s in SENTINELS if s in text]
     assert not leaks, leaks
     assert found[f"/api/v1/doses/{dose.pk}/history/"][0] == 403
     listing = found[reverse("run_dosing", args=[dr.run.pk]) + f"?day={lab_today()}"]

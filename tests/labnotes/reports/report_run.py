@@ -40,7 +40,16 @@ def _caliper(volume: float) -> tuple[float, float]:
     return round(width * 1.3, 2), round(width, 2)
 
 
-def build_report_run(*, lab: Any, planned_n: int = 6, seed: int = 11) -> ReportRun:
+def build_report_run(
+    *,
+    lab: Any,
+    planned_n: int = 6,
+    seed: int = 11,
+    design: Any = None,
+    code: str = "RUN-R",
+    days_ago: int = 30,
+) -> ReportRun:
+    """The run described above; ``design`` given: another run (cohort) of that design."""
     import numpy as np
     from django.utils import timezone
 
@@ -51,12 +60,13 @@ def build_report_run(*, lab: Any, planned_n: int = 6, seed: int = 11) -> ReportR
     from labnotes.services.runs import start_study_run
     from tests.labnotes.builders import build_design, tag_rows
 
-    design = build_design(lab=lab, planned_n=planned_n)
+    if design is None:
+        design = build_design(lab=lab, planned_n=planned_n)
     today = timezone.localdate()
     run = start_study_run(
         study=design.study,
-        code="RUN-R",
-        day0=today - dt.timedelta(days=30),
+        code=code,
+        day0=today - dt.timedelta(days=days_ago),
         started_by=design.director,
     )
     count = 4 * planned_n

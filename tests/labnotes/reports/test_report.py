@@ -168,8 +168,9 @@ def test_xlsx_has_data_sheets_and_prism_layouts(built: ReportArtifacts, study: R
         "Survival data",
         "Prism survival",
         "Assay data",
-        "Prism elisa IFN-\u03b3",
-        "Prism flow CD8+ of CD45+",
+        "Assay comparisons",
+        "Prism elisa IFN-\u03b3 serum d10",
+        "Prism flow CD8+ of C tumour d10",
         "TGI summary",
     ]
     xy = book["Prism volume XY"]
