@@ -19,7 +19,8 @@ from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from labnotes.models import DeviceToken
-from labnotes.services.instruments import TOKEN_PREFIX, hash_device_secret
+from labnotes.services.instruments import TOKEN_PREFIX
+from planner.api.authentication import hash_token
 
 KEYWORDS = ("Token", "Bearer")
 
@@ -58,7 +59,7 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This endpoint takes a device token (vd_…).")
         token = (
             DeviceToken.objects.select_related("created_by", "lab", "run__study", "instrument")
-            .filter(key_hash=hash_device_secret(raw))
+            .filter(key_hash=hash_token(raw))
             .first()
         )
         if token is None:

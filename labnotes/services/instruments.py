@@ -36,6 +36,7 @@ from labnotes.models import (
     UnqualifiedReadingPolicy,
 )
 from labnotes.services.common import RECORDERS, StaleWrite, lab_today
+from planner.api.authentication import hash_token
 from planner.audit import audited_change
 from planner.models import Lab, Role, SecurityEventKind, Study
 from planner.services.permissions import require_role
@@ -318,12 +319,6 @@ class IssuedToken:
     secret: str  # shown once; only its SHA-256 is stored
 
 
-def hash_device_secret(raw: str) -> str:
-    import hashlib
-
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
 def create_device_token(
     *,
     created_by: User,
@@ -372,7 +367,7 @@ def create_device_token(
         actions=chosen,
         instrument=instrument,
         prefix=prefix,
-        key_hash=hash_device_secret(raw),
+        key_hash=hash_token(raw),
         created_by=created_by,
         expires_at=expiry,
         rate_limit_per_minute=rate_limit_per_minute,
