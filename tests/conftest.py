@@ -36,6 +36,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Tests log QA, study directors and lab admins in with the password alone; tests/security
     # (and the CSP browser test) switch the TOTP second factor back on where they test it.
     settings.VIVOLOG_OTP_REQUIRED_ROLES = ()
+    # Same algorithm as production with a test work factor (see tests/support/hashers.py). The
+    # only hasher listed, so checking a password never asks to re-hash it (no extra writes).
+    settings.PASSWORD_HASHERS = ["tests.support.hashers.FastPBKDF2PasswordHasher"]
 
 
 @pytest.fixture
