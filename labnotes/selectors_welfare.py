@@ -183,12 +183,14 @@ def weight_projections(
     animals: list[Animal], *, run: StudyRun, limits: WelfareLimits, until: dt.datetime
 ) -> dict[int, WeightLossProjection]:
     """Per animal of ``run``: the projection of its weight loss to the weight-loss endpoint
-    from its last three valid weights taken before ``until`` (one query).
+    from its last three valid weights taken before ``until`` (one query; two when corrected).
 
-    The loss is from the same baseline as the endpoint status (the latest weight on or before
-    the baseline day — treatment start or day 0 —, else the earliest weight) and on the raw
-    body weight: the projection is a trend for planning the next checks, not the endpoint
-    judgement (which corrects for the tumour when configured).
+    The loss is measured as the endpoint status measures it: from the same baseline (the
+    latest weight on or before the baseline day — treatment start or day 0 —, else the
+    earliest weight) and, when the body-weight protocol corrects for the tumour, on the weight
+    less the animal's tumour mass at the time of each weighing (its latest valid caliper volume
+    per tumour at or before then). A projection on the raw weight would lag the judgement it
+    forecasts exactly for the animals with the largest tumours.
     """
     limit = limits.endpoints.max_weight_loss_percent
     if limit is None or not animals:
@@ -208,6 +210,31 @@ def weight_projections(
     ):
         if weight is not None:
             weights[animal_id].append((taken_at, float(weight)))
+    calipers: dict[int, list[tuple[dt.datetime, int, float]]] = defaultdict(list)
+    if limits.tumour_corrected:
+        for animal_id, taken_at, tumour_id, volume in (
+            Measurement.objects.filter(
+                animal__in=animals,
+                kind=MeasurementKind.CALIPER,
+                voided_at__isnull=True,
+                volume_mm3__isnull=False,
+                tumour__isnull=False,
+                taken_at__lt=until,
+            )
+            .order_by("taken_at", "pk")
+            .values_list("animal_id", "taken_at", "tumour_id", "volume_mm3")
+        ):
+            calipers[animal_id].append((taken_at, tumour_id, float(volume)))
+
+    def tumour_mm3(animal_id: int, at: dt.datetime) -> float:
+        """The animal's total tumour volume at ``at``: the latest reading of each tumour."""
+        latest: dict[int, float] = {}
+        for taken_at, tumour_id, volume in calipers.get(animal_id, []):
+            if taken_at > at:
+                break
+            latest[tumour_id] = volume
+        return sum(latest.values())
+
     found: dict[int, WeightLossProjection] = {}
     for animal in animals:
         readings = weights.get(animal.pk, [])
@@ -220,14 +247,27 @@ def weight_projections(
             else run.day0
         )
         boundary = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=lab.zone)
-        before = [weight for taken_at, weight in readings if taken_at < boundary]
-        baseline = before[-1] if before else readings[0][1]
-        if baseline <= 0:
+        before = [reading for reading in readings if reading[0] < boundary]
+        baseline_at, baseline = before[-1] if before else readings[0]
+        baseline_tumour = tumour_mm3(animal.pk, baseline_at) if limits.tumour_corrected else 0.0
+        try:
+            points = [
+                (
+                    _study_day_float(run.day0, lab, taken_at),
+                    weight_loss_percent(
+                        weight,
+                        baseline,
+                        tumour_mm3=(
+                            tumour_mm3(animal.pk, taken_at) if limits.tumour_corrected else 0.0
+                        ),
+                        baseline_tumour_mm3=baseline_tumour,
+                        tumour_corrected=limits.tumour_corrected,
+                    ),
+                )
+                for taken_at, weight in readings
+            ]
+        except ValueError:  # no baseline left above 0 g: no loss to project
             continue
-        points = [
-            (_study_day_float(run.day0, lab, taken_at), weight_loss_percent(weight, baseline))
-            for taken_at, weight in readings
-        ]
         projection = project_weight_loss(points, limit_percent=float(limit))
         if projection is not None:
             found[animal.pk] = projection

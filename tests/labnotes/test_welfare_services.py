@@ -286,6 +286,53 @@ def test_weight_loss_is_tumour_corrected_when_protocol_says_so(lab):
     assert finding["value"] > 20  # uncorrected the loss is 12.5 %: no endpoint
 
 
+def test_weight_projection_measures_the_loss_as_the_endpoint_does(lab):
+    """With tumour correction on, the projection's latest loss is the corrected loss the
+    endpoint judges (a raw-weight trend would lag it for animals with large tumours)."""
+    from labnotes.selectors_welfare import weight_projections
+    from labnotes.services.endpoint_status import _reading_for
+
+    w = welfare_run(
+        lab,
+        weight_parameters={"schedule": "Mon/Wed/Fri", "tumour_corrected": True},
+        humane_endpoints={"max_volume_mm3": 4000, "max_diameter_mm": 30},
+    )
+    animal = w.animals[0]
+    caliper(w, 0, "10", "4.47", at_day(w, 7, 8))  # 99.9 mm³ (stored to 0.1 mm³)
+    record_measurement(animal=animal, weight_g="20.0", taken_at=at_day(w, 7), operator=w.technician)
+    caliper(w, 0, "16", "10", at_day(w, 10, 8))  # 800 mm³
+    record_measurement(
+        animal=animal, weight_g="19.4", taken_at=at_day(w, 10), operator=w.technician
+    )
+    caliper(w, 0, "20", "10", at_day(w, 12, 8))  # 1000 mm³
+    latest = record_measurement(
+        animal=animal, weight_g="18.9", taken_at=at_day(w, 12), operator=w.technician
+    )
+    animal.refresh_from_db()
+    limits = welfare_limits(w.run.study)
+    [projection] = weight_projections(
+        [animal], run=w.run, limits=limits, until=at_day(w, 13)
+    ).values()
+
+    baseline = 20.0 - 10 * 4.47**2 / 2 / 1000
+    losses = [
+        (baseline - (weight - tumour_g)) / baseline * 100
+        for weight, tumour_g in [(20.0, 10 * 4.47**2 / 2 / 1000), (19.4, 0.8), (18.9, 1.0)]
+    ]
+    assert projection.latest_loss_percent == pytest.approx(losses[-1], abs=1e-3)
+    assert projection.latest_loss_percent > 10  # raw weight: 5.5 %
+    # The trend is the least-squares line through the three corrected points (numpy agrees).
+    import numpy as np
+
+    days = [7 + 9 / 24, 10 + 9 / 24, 12 + 9 / 24]
+    slope, _ = np.polyfit(days, losses, 1)
+    assert projection.slope_percent_per_day == pytest.approx(slope, rel=1e-4)
+    # ... and the endpoint status judges the same reading at the same loss.
+    assert _reading_for(latest, limits).weight_loss_percent == pytest.approx(
+        projection.latest_loss_percent, abs=1e-9
+    )
+
+
 def test_weight_loss_is_not_corrected_when_protocol_does_not_say_so(w):
     animal = w.animals[3]
     record_measurement(animal=animal, weight_g="20.0", taken_at=at_day(w, 7), operator=w.technician)
