@@ -150,12 +150,26 @@ def _serve(database: str, workers: int) -> tuple[subprocess.Popen[bytes], int]:
     raise RuntimeError("gunicorn did not start")
 
 
+#: Server-Timing of each batch's answer: phase → milliseconds, one dict per batch.
+PHASES: list[dict[str, float]] = []
+
+
+def _server_timing(header: str | None) -> dict[str, float]:
+    phases: dict[str, float] = {}
+    for part in (header or "").split(","):
+        name, _, duration = part.strip().partition(";dur=")
+        if name and duration:
+            phases[name] = float(duration)
+    return phases
+
+
 def _post_all(port: int, secret: str, run_id: int, items: list[Any], batch: int) -> float:
     bodies = [
         json.dumps(items[start : start + batch]).encode() for start in range(0, len(items), batch)
     ]
     started = time.perf_counter()
     for body in bodies:
+        sent = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=300)
         connection.request(
             "POST",
@@ -171,6 +185,9 @@ def _post_all(port: int, secret: str, run_id: int, items: list[Any], batch: int)
         answer = response.read()
         if response.status != 201:
             raise RuntimeError(f"HTTP {response.status}: {answer[:500]!r}")
+        phases = _server_timing(response.getheader("Server-Timing"))
+        phases["request"] = (time.perf_counter() - sent) * 1000
+        PHASES.append(phases)
         connection.close()
     return time.perf_counter() - started
 
@@ -186,7 +203,16 @@ def _measurement_triggers() -> list[tuple[str, str]]:
         return [(table, name) for table, name in cursor.fetchall()]
 
 
-TRIGGER_SETS: list[tuple[str, list[tuple[str, str]], bool]] = []
+#: (label, triggers disabled, pgtrigger.ignore set, SQL run first in the rolled-back transaction)
+TRIGGER_SETS: list[tuple[str, list[tuple[str, str]], bool, str]] = []
+
+
+def _row_triggers_before_0018() -> str:
+    """Migration 0018's reverse: the per-row audit insert, run-lock and archive triggers on the
+    measurement table as they were, for a COPY in a transaction that is rolled back."""
+    import importlib
+
+    return str(importlib.import_module("labnotes.migrations.0018_ingest_speed").BACKWARD)
 
 
 def _trigger_sets(unset_ignore: bool) -> None:
@@ -205,12 +231,24 @@ def _trigger_sets(unset_ignore: bool) -> None:
         # Slow: pgtrigger's check catches an error per row (a subtransaction each), and past 64
         # subtransactions per transaction PostgreSQL slows down further; 100,000 rows took
         # longer than 9 minutes here. Off unless asked for.
-        TRIGGER_SETS.append(("COPY into labnotes_measurement, all triggers", [], False))
+        TRIGGER_SETS.append(("COPY into labnotes_measurement, all triggers", [], False, ""))
     TRIGGER_SETS.extend(
         [
-            ("  the same, pgtrigger.ignore set (as ingest does)", [], True),
-            ("  the same without the audit hash chain trigger", chain, True),
-            ("  the same with only pghistory's insert trigger", chain + others, True),
+            ("  the same, pgtrigger.ignore set (as ingest does)", [], True, ""),
+            (
+                "  the same with the row triggers of before migration 0018",
+                [],
+                True,
+                _row_triggers_before_0018(),
+            ),
+            ("  the same without the audit hash chain trigger", chain, True, ""),
+            ("  the same with only pghistory's insert trigger", chain + others, True, ""),
+            (
+                "  the same without any trigger (indexes, checks, FKs only)",
+                chain + [t for t in found if t[0] == "labnotes_measurement"],
+                True,
+                "",
+            ),
         ]
     )
 
@@ -271,9 +309,11 @@ def _copy_figures(run: Any, items: list[dict[str, Any]]) -> tuple[float, list[tu
         raw_seconds = time.perf_counter() - started
         cursor.execute("DROP TABLE bench_raw")
     figures: list[tuple[str, float]] = []
-    for label, disabled, set_ignore in TRIGGER_SETS:
+    for label, disabled, set_ignore, setup in TRIGGER_SETS:
         with transaction.atomic():
             with connection.cursor() as cursor:
+                if setup:
+                    cursor.execute(setup)  # transactional DDL, rolled back below
                 if set_ignore:
                     cursor.execute("SELECT set_config('pgtrigger.ignore', '{}', true)")
                 for table, trigger in disabled:
@@ -354,6 +394,20 @@ def main() -> None:
         print()
         print(f"rows stored: {stored:,} of {len(items):,}; audit insert events: {events:,}")
         print(f"HTTP ingest / raw COPY: {http_rate / raw_rate:.2f}")
+        if PHASES:
+            names = [name for name in PHASES[0] if name != "request"]
+            mean = {
+                name: sum(p.get(name, 0.0) for p in PHASES) / len(PHASES)
+                for name in [*names, "request"]
+            }
+            outside = mean["request"] - sum(mean[name] for name in names)
+            split = ", ".join(f"{name} {mean[name]:.0f}" for name in names)
+            print(
+                f"per batch of {args.batch:,} (mean ms over {len(PHASES)}): {split}, "
+                f"outside the service (HTTP, auth, parsing, idempotency, commit) {outside:.0f}; "
+                f"request {mean['request']:.0f}"
+            )
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(
             f"HTTP ingest vs target {TARGET_PER_SECOND:,}/s: {http_rate / TARGET_PER_SECOND:.2f}"
             f" ({'met' if http_rate >= TARGET_PER_SECOND else 'NOT met'})"

@@ -4,6 +4,9 @@ The refusal comes from a trigger (``vivolog_refuse_locked_run``), so it reaches 
 ``DatabaseError`` from wherever the write was: a page, the API, the admin. Pages get a 423 page
 with the trigger's message ("run … is locked since … by …"), the API a problem+json 423. A
 write to an archived study (``vivolog_refuse_archived_study``) is answered the same way.
+
+This is the fallback: form pages and the grid wrap their writes in
+``labnotes.services.locks.refusals_as_errors`` and show the refusal as a form error.
 """
 
 from __future__ import annotations

@@ -20,10 +20,14 @@ from django.db.models import Q
 from labnotes.capture.parsing import plain_number
 from labnotes.models import (
     AnimalStatus,
+    Instrument,
+    InstrumentIssue,
+    InstrumentKind,
     Measurement,
     MeasurementKind,
     PendingAxis,
     PendingAxisStatus,
+    ReadingFlag,
     StudyRun,
     Tumour,
 )
@@ -39,6 +43,8 @@ class GridCellValue:
 
     text: str = ""
     client_id: str = ""
+    #: Why the reading came from an unqualified instrument ("" when it did not).
+    flag: str = ""
 
 
 @dataclass
@@ -111,6 +117,12 @@ def grid_animals(
             animal_id__in=ids, study_day=study_day, voided_at__isnull=True
         ).order_by("taken_at", "pk")
     )
+    flags = {
+        flag.measurement_id: flag_text(flag)
+        for flag in ReadingFlag.objects.filter(
+            measurement_id__in=[reading.pk for reading in today]
+        ).select_related("instrument")
+    }
     halves = list(
         PendingAxis.objects.filter(animal_id__in=ids, study_day=study_day)
         .exclude(status=PendingAxisStatus.REPLACED)
@@ -183,7 +195,9 @@ def grid_animals(
                             by_axis[axis].client_id if axis in by_axis else current.client_id
                         )
                         value = GridCellValue(
-                            plain_number(number) if number is not None else "", client_id
+                            plain_number(number) if number is not None else "",
+                            client_id,
+                            flags.get(current.pk, ""),
                         )
                 for half in open_halves.get(tumour.pk, []):
                     if half.axis == axis:
@@ -200,6 +214,7 @@ def grid_animals(
                 if weight.reading_code
                 else plain_number(Decimal(weight.weight_g or 0)),
                 weight.client_id,
+                flags.get(weight.pk, ""),
             )
         arm = "—"
         if animal.arm_id is not None and animal.arm is not None:
@@ -215,4 +230,44 @@ def grid_animals(
                 previous_weight=previous.get((animal.pk, None), ""),
             )
         )
+    return result
+
+
+def flag_text(flag: ReadingFlag) -> str:
+    """A stored reading flag in words: the instrument and why it was not qualified."""
+    reasons = "; ".join(str(InstrumentIssue(issue).label).lower() for issue in flag.issues)
+    return f"Flagged: {flag.instrument.name}: {reasons}."
+
+
+#: The instrument kinds the grid can choose for each kind of cell.
+GRID_INSTRUMENT_KINDS = {"caliper": InstrumentKind.CALIPER, "balance": InstrumentKind.BALANCE}
+
+
+def grid_instrument_choices(lab_id: int) -> dict[str, list[Instrument]]:
+    """The lab's calipers and balances in service (not retired), by kind, for the grid's
+    "instrument in use" selector."""
+    found: dict[str, list[Instrument]] = {kind: [] for kind in GRID_INSTRUMENT_KINDS}
+    for instrument in Instrument.objects.filter(
+        lab_id=lab_id, kind__in=GRID_INSTRUMENT_KINDS.values(), retired_at__isnull=True
+    ).order_by("name", "pk"):
+        found[instrument.kind].append(instrument)
+    return found
+
+
+def grid_instruments_in_use(lab_id: int, chosen: dict[str, int]) -> dict[str, Instrument]:
+    """The instruments chosen for the grid (``{"caliper": id, "balance": id}`` from the
+    session) that are still the lab's instruments of that kind, with their lab (one query).
+    A retired one stays, so that its readings are refused with the reason."""
+    ids = [pk for pk in chosen.values() if isinstance(pk, int)]
+    if not ids:
+        return {}
+    by_pk = {
+        instrument.pk: instrument
+        for instrument in Instrument.objects.filter(lab_id=lab_id, pk__in=ids).select_related("lab")
+    }
+    result: dict[str, Instrument] = {}
+    for kind, pk in chosen.items():
+        instrument = by_pk.get(pk) if isinstance(pk, int) else None
+        if instrument is not None and GRID_INSTRUMENT_KINDS.get(kind) == instrument.kind:
+            result[kind] = instrument
     return result

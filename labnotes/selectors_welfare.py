@@ -224,7 +224,8 @@ def weight_projections(
             .order_by("taken_at", "pk")
             .values_list("animal_id", "taken_at", "tumour_id", "volume_mm3")
         ):
-            calipers[animal_id].append((taken_at, tumour_id, float(volume)))
+            if volume is not None and tumour_id is not None:
+                calipers[animal_id].append((taken_at, tumour_id, float(volume)))
 
     def tumour_mm3(animal_id: int, at: dt.datetime) -> float:
         """The animal's total tumour volume at ``at``: the latest reading of each tumour."""

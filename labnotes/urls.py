@@ -80,6 +80,12 @@ urlpatterns = [
     path("runs/<int:pk>/grid/save/", grid.grid_cell_save, name="grid_cell_save"),
     path("lab/instruments/", instrument_views.instrument_list, name="instrument_list"),
     path("lab/instruments/<int:pk>/", instrument_views.instrument_detail, name="instrument_detail"),
+    path("lab/instruments/rules/", instrument_views.instrument_policy, name="instrument_policy"),
+    path(
+        "runs/<int:pk>/grid/instrument/",
+        grid.grid_instrument,
+        name="grid_instrument",
+    ),
     path("lab/device-tokens/", instrument_views.device_token_list, name="device_token_list"),
     path(
         "lab/device-tokens/<int:pk>/revoke/",

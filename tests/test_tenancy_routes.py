@@ -153,6 +153,9 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     # instruments and device tokens
     "instrument_detail": lambda objs: {"pk": _run_obj(objs, "Instrument").pk},
     "device_token_revoke": lambda objs: {"pk": _run_obj(objs, "DeviceToken").pk},
+    "grid_instrument": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
+    "instrument_settings-detail": lambda objs: {"lab": objs[Lab].pk},
+    "instrument_settings-history": lambda objs: {"lab": objs[Lab].pk},
     # flow cytometry
     "run_flow": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},
     "flow_panel_new": lambda objs: {"pk": _run_obj(objs, "StudyRun").pk},

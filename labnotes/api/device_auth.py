@@ -13,14 +13,16 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions, throttling
 from rest_framework.request import Request
 
 from labnotes.models import DeviceToken
-from labnotes.services.instruments import TOKEN_PREFIX
+from labnotes.services.instruments import TOKEN_ISSUERS, TOKEN_PREFIX
 from planner.api.authentication import hash_token
+from planner.models import Membership
 
 KEYWORDS = ("Token", "Bearer")
 
@@ -47,7 +49,11 @@ class DeviceTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-unty
 
 
 class DeviceTokenAuthentication(authentication.BaseAuthentication):
-    """Accept a live device token: unknown, revoked or expired answers 401."""
+    """Accept a live device token: unknown, revoked or expired answers 401, and so does a
+    token whose owner is deactivated or no longer holds a role that may issue device tokens
+    in the token's lab (``TOKEN_ISSUERS``, the rule of ``create_device_token``): a token
+    never outlives its owner's authority. The role is read in the token's lookup query
+    (an ``EXISTS``), so authentication stays one query."""
 
     def authenticate(self, request: Request) -> tuple[Any, DeviceToken] | None:
         header = authentication.get_authorization_header(request).decode(errors="replace")
@@ -59,6 +65,15 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("This endpoint takes a device token (vd_…).")
         token = (
             DeviceToken.objects.select_related("created_by", "lab", "run__study", "instrument")
+            .annotate(
+                owner_may_issue=Exists(
+                    Membership.objects.filter(
+                        user_id=OuterRef("created_by_id"),
+                        lab_id=OuterRef("lab_id"),
+                        role__in=TOKEN_ISSUERS,
+                    )
+                )
+            )
             .filter(key_hash=hash_token(raw))
             .first()
         )
@@ -69,7 +84,16 @@ class DeviceTokenAuthentication(authentication.BaseAuthentication):
         if token.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("This device token has expired.")
         if not token.created_by.is_active:
-            raise exceptions.AuthenticationFailed("The token's owner is deactivated.")
+            raise exceptions.AuthenticationFailed(
+                f"This device token stopped working: its owner {token.created_by.get_username()} "
+                "was deactivated. A lab admin or study director issues a new one."
+            )
+        if not getattr(token, "owner_may_issue", False):
+            raise exceptions.AuthenticationFailed(
+                f"This device token stopped working: its owner {token.created_by.get_username()} "
+                "is no longer a lab admin or study director of this lab. A lab admin or study "
+                "director issues a new one."
+            )
         return token.created_by, token
 
     def authenticate_header(self, request: Request) -> str:

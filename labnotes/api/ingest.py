@@ -304,7 +304,7 @@ class DeviceMeasurementViewSet(VivologViewSetMixin, viewsets.ViewSet):
                 errors=[error.as_dict() for error in refused.errors],
             )
             return response
-        return Response(
+        answer = Response(
             {
                 "batch": result.batch.pk,
                 "run": run.pk,
@@ -317,6 +317,12 @@ class DeviceMeasurementViewSet(VivologViewSetMixin, viewsets.ViewSet):
             },
             status=status.HTTP_201_CREATED,
         )
+        # Where the time went (validate, write, endpoints, commit), for the benchmark and for
+        # anyone watching a slow instrument upload in the browser's or proxy's timing view.
+        answer["Server-Timing"] = ", ".join(
+            f"{phase};dur={seconds * 1000:.1f}" for phase, seconds in result.timings.items()
+        )
+        return answer
 
     def _run(self, request: Request, token: DeviceToken, body_run: int | None) -> StudyRun:
         text = request.query_params.get("run")

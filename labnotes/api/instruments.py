@@ -5,6 +5,9 @@
   ``GET …/{id}/status/?at=…`` whether readings at that time are qualified (flagged or refused).
 - ``/device-tokens/``: list, create (the secret is in the 201 answer, once), ``POST
   …/{id}/revoke/``. Lab admins and study directors only.
+- ``/instrument-settings/``: each of the user's labs' rule for readings from unqualified
+  instruments (``flag`` or ``refuse``); ``GET/PUT …/{lab}/`` (``If-Match``, a ``reason``; lab
+  admins only may change it).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.generics import get_object_or_404
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -25,7 +29,9 @@ from labnotes.models import (
     DeviceToken,
     Instrument,
     InstrumentCheck,
+    InstrumentSettings,
     StudyRun,
+    UnqualifiedReadingPolicy,
 )
 from labnotes.selectors import list_runs_for_user
 from labnotes.services import instruments as services
@@ -38,7 +44,8 @@ from planner.api.conventions import (
     expected_version_from_if_match,
     request_user,
 )
-from planner.api.problems import PreconditionFailed
+from planner.api.problems import PreconditionFailed, problem_response
+from planner.audit.history import HistoryEntrySerializer, history_for
 from planner.models import Lab, Role, Study
 from planner.selectors import list_labs_for_user, list_studies_for_user
 
@@ -385,3 +392,136 @@ class DeviceTokenViewSet(
             request=request,
         )
         return Response(DeviceTokenSerializer(revoked).data)
+
+
+class InstrumentSettingsSerializer(serializers.ModelSerializer[InstrumentSettings]):
+    lab = serializers.IntegerField(source="lab_id", read_only=True)
+    row_version = serializers.IntegerField(
+        read_only=True, help_text="0 while the lab runs on the defaults (nothing saved yet)."
+    )
+
+    class Meta:
+        model = InstrumentSettings
+        fields = ["lab", "unqualified_readings", "require_registered_instrument", "row_version"]
+        read_only_fields = fields
+
+
+class InstrumentSettingsUpdateSerializer(serializers.Serializer[Any]):
+    unqualified_readings = serializers.ChoiceField(choices=UnqualifiedReadingPolicy.choices)
+    require_registered_instrument = serializers.BooleanField(required=False, default=False)
+    reason = serializers.CharField(max_length=500, help_text="Why the rule changes (audited).")
+
+
+class InstrumentSettingsViewSet(VivologViewSetMixin, viewsets.GenericViewSet[Any]):
+    """The rule of each of the user's labs for readings from unqualified instruments
+    (calibration past due, no passed daily check that day): ``flag`` records them with a
+    flag, ``refuse`` refuses them (grid, forms and the device API). Any member reads it; only
+    the lab's admins change it (403 for anyone else)."""
+
+    serializer_class = InstrumentSettingsSerializer
+    lookup_field = "pk"
+    lookup_url_kwarg = "lab"
+    lookup_value_regex = r"[0-9]+"
+    pagination_class = None  # one row per lab of the user: never long
+
+    def get_queryset(self) -> QuerySet[Lab]:
+        return list_labs_for_user(self.request.user).order_by("pk")
+
+    def _settings(self) -> InstrumentSettings:
+        lab = get_object_or_404(self.get_queryset(), pk=self.kwargs["lab"])
+        return services.instrument_settings(lab)
+
+    def _etag(self, current: InstrumentSettings) -> str:
+        return f'"labnotes.instrumentsettings-lab{current.lab_id}-v{current.row_version}"'
+
+    @extend_schema(responses=HistoryEntrySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def history(  # type: ignore[override]  # the URL names the lab, not a pk
+        self, request: Request, lab: str | None = None
+    ) -> Response:
+        """Every recorded change of the lab's rule: who, when, old → new, why."""
+        current = self._settings()
+        entries = history_for(current) if current.pk is not None else []
+        return Response(HistoryEntrySerializer(entries, many=True).data)  # type: ignore[arg-type]
+
+    @extend_schema(responses={200: InstrumentSettingsSerializer(many=True)})
+    def list(self, request: Request) -> Response:
+        rows = [services.instrument_settings(lab) for lab in self.get_queryset()]
+        return Response(InstrumentSettingsSerializer(rows, many=True).data)
+
+    @extend_schema(
+        responses={200: InstrumentSettingsSerializer},
+        examples=[
+            OpenApiExample(
+                "Flag (the default)",
+                value={
+                    "lab": 1,
+                    "unqualified_readings": "flag",
+                    "require_registered_instrument": False,
+                    "row_version": 0,
+                },
+                response_only=True,
+            )
+        ],
+    )
+    def retrieve(self, request: Request, lab: str | None = None) -> Response:
+        current = self._settings()
+        return Response(
+            InstrumentSettingsSerializer(current).data, headers={"ETag": self._etag(current)}
+        )
+
+    @extend_schema(
+        request=InstrumentSettingsUpdateSerializer,
+        responses={200: InstrumentSettingsSerializer},
+        parameters=[IF_MATCH_HEADER],
+        examples=[
+            OpenApiExample(
+                "Refuse unqualified readings",
+                value={
+                    "unqualified_readings": "refuse",
+                    "require_registered_instrument": False,
+                    "reason": "SOP-12 rev 3: no reading from an unqualified balance",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def update(self, request: Request, lab: str | None = None) -> Response:
+        current = self._settings()
+        if not set(services.POLICY_EDITORS) & {
+            membership.role
+            for membership in current.lab.memberships.filter(user=request_user(request))
+        }:
+            raise PermissionDenied("Only the lab's admins may change its instrument rules.")
+        header = request.headers.get("If-Match")
+        if not header:
+            return problem_response(
+                428, "Precondition required", "Send If-Match with the ETag of your last GET."
+            )
+        if self._etag(current) not in [value.strip() for value in header.split(",")]:
+            return problem_response(
+                412,
+                "Precondition failed",
+                "The instrument rules changed since your last GET.",
+                headers={"ETag": self._etag(current)},
+            )
+        body = InstrumentSettingsUpdateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        data = body.validated_data
+        try:
+            updated = services.set_unqualified_policy(
+                lab=current.lab,
+                policy=data["unqualified_readings"],
+                require_registered=data["require_registered_instrument"],
+                changed_by=request_user(request),
+                reason=data["reason"],
+                expected_version=current.row_version,
+            )
+        except StaleWrite as error:
+            latest = services.instrument_settings(current.lab)
+            return problem_response(
+                412, "Precondition failed", str(error), headers={"ETag": self._etag(latest)}
+            )
+        return Response(
+            InstrumentSettingsSerializer(updated).data, headers={"ETag": self._etag(updated)}
+        )

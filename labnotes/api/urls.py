@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework.routers import DefaultRouter
 
 from labnotes.api import device_files as device_files_api
+from labnotes.api import device_flow as device_flow_api
 from labnotes.api import dosing, measurements, transcription, views
 from labnotes.api import elisa as elisa_api
 from labnotes.api import ingest as ingest_api
@@ -42,6 +43,14 @@ router.register("notebook-entries", notebook_api.NotebookEntryViewSet, basename=
 
 router.register("instruments", instruments_api.InstrumentViewSet, basename="instrument")
 router.register("device-tokens", instruments_api.DeviceTokenViewSet, basename="device_token")
+router.register(
+    "instrument-settings",
+    instruments_api.InstrumentSettingsViewSet,
+    basename="instrument_settings",
+)
+router.register(
+    "device/flow-results", device_flow_api.DeviceFlowResultViewSet, basename="device_flow_result"
+)
 router.register(
     "device/measurements", ingest_api.DeviceMeasurementViewSet, basename="device_measurement"
 )

@@ -268,6 +268,14 @@ class EndpointEpisode(VersionedModel):
         blank=True,
         help_text="The repeat reading that confirmed a grid crossing.",
     )
+    dismissed_by = models.ForeignKey(
+        "labnotes.Measurement",
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        help_text="The repeat reading below the limit that dismissed a grid crossing.",
+    )
     opened_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     alerted_at = models.DateTimeField(null=True, blank=True)

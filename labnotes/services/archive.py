@@ -18,7 +18,9 @@ The package (``<study code>-archive.zip``) holds:
 Read-only: the study's status becomes ``archived`` first (in the same transaction as the job
 request), so the package is built from data nobody can change any more; a database trigger
 (migration 0014) refuses every write to an archived study's run records on every path, and the
-QA services check :func:`ensure_study_writable` first to say so in plain words.
+QA services check :func:`ensure_study_writable` first to say so in plain words. Migration 0017
+extends the trigger to every table of a study or a run (design, reports, notebook, assays,
+instruments, signatures …); archiving waits while a report of the study is still being built.
 
 Record types are found by following foreign keys from each model to ``Study`` or ``StudyRun``
 (up to three steps), so record types added later (signatures, instruments, assays) are packed
@@ -500,6 +502,22 @@ class PackageError(Exception):
 # -- requesting and building ------------------------------------------------------------------
 
 
+def _refuse_while_reports_build(study: Study) -> None:
+    """A report still queued or building would write into the study after it became
+    read-only (and be refused by the archive trigger): archive once it is done."""
+    from labnotes.models import Report, ReportStatus
+
+    building = Report.objects.filter(
+        Q(run__study=study) | Q(study=study),
+        status__in=[ReportStatus.QUEUED, ReportStatus.RUNNING],
+    ).exists()
+    if building:
+        raise ValidationError(
+            f"A report of study {study.code} is still being built: archive the study once it "
+            "is done (the archived study is read-only, the report could not be saved)."
+        )
+
+
 def request_archive(
     *,
     study: Study,
@@ -529,6 +547,7 @@ def request_archive(
                 f"{current.get_status_display().lower()}."
             )
         else:
+            _refuse_while_reports_build(current)
             lifecycle.archive_study(
                 study=current,
                 changed_by=requested_by,

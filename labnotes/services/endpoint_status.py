@@ -500,6 +500,7 @@ def evaluate_after_reading(
                     )
                 else:
                     episode.status = EpisodeStatus.DISMISSED
+                    episode.dismissed_by = measurement
                     episode.status_reason = (
                         f"The repeat reading of day {measurement.study_day} is below the limit."
                     )[:300]
@@ -724,3 +725,152 @@ def _alert(episode: EndpointEpisode, *, operator: User | None, entry_method: str
     EndpointEpisode.objects.filter(pk=episode.pk).update(alerted_at=timezone.now())
     episode.alerted_at = timezone.now()
     return sent
+
+
+# -- many readings at once (bulk ingest) -------------------------------------------------------
+
+_LATEST_VOLUME_IDS_SQL = """
+SELECT latest.id
+  FROM unnest(%s::bigint[], %s::timestamptz[]) AS point(animal_id, until)
+  JOIN labnotes_tumour t ON t.animal_id = point.animal_id
+  CROSS JOIN LATERAL (
+      SELECT m.id FROM labnotes_measurement m
+       WHERE m.animal_id = point.animal_id AND m.kind = 'caliper' AND m.tumour_id = t.id
+         AND m.voided_at IS NULL AND m.volume_mm3 IS NOT NULL AND m.taken_at <= point.until
+       ORDER BY m.taken_at DESC, m.id DESC
+       LIMIT 1
+  ) AS latest
+"""
+
+_BASELINE_WEIGHT_IDS_SQL = """
+SELECT before.id, earliest.id
+  FROM unnest(%s::bigint[], %s::timestamptz[]) AS point(animal_id, boundary)
+  LEFT JOIN LATERAL (
+      SELECT m.id FROM labnotes_measurement m
+       WHERE m.animal_id = point.animal_id AND m.kind = 'weight' AND m.voided_at IS NULL
+         AND m.weight_g IS NOT NULL AND m.taken_at < point.boundary
+       ORDER BY m.taken_at DESC, m.id DESC
+       LIMIT 1
+  ) AS before ON true
+  LEFT JOIN LATERAL (
+      SELECT m.id FROM labnotes_measurement m
+       WHERE m.animal_id = point.animal_id AND m.kind = 'weight' AND m.voided_at IS NULL
+         AND m.weight_g IS NOT NULL
+       ORDER BY m.taken_at, m.id
+       LIMIT 1
+  ) AS earliest ON true
+"""
+
+_HISTORY_FIELDS = (
+    "id",
+    "animal_id",
+    "kind",
+    "tumour_id",
+    "taken_at",
+    "voided_at",
+    "volume_mm3",
+    "weight_g",
+)
+
+
+def _baseline_boundary(animal: Animal, baseline: WeightBaseline) -> dt.datetime:
+    """The end of the baseline day, as :func:`baseline_weight` computes it."""
+    run = animal.run
+    day = (
+        animal.treatment_start_date
+        if baseline is WeightBaseline.RANDOMIZATION and animal.treatment_start_date
+        else run.day0
+    )
+    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=run.study.lab.zone)
+
+
+def _readings_by_id(ids: Iterable[int]) -> dict[int, Measurement]:
+    wanted = {pk for pk in ids if pk is not None}
+    if not wanted:
+        return {}
+    return {m.pk: m for m in Measurement.objects.filter(pk__in=wanted).only(*_HISTORY_FIELDS)}
+
+
+def evaluate_readings_in_bulk(
+    readings: Sequence[Measurement], *, limits: WelfareLimits
+) -> list[EndpointEvaluation]:
+    """Judge many saved readings of one study as :func:`evaluate_after_reading` judges each, in
+    the order given, reading what the judgements need for all of them in a few queries: the
+    baseline weight of each weighed animal, the latest volume of each tumour at each time a
+    judgement looks at, and which animals have an open episode. A reading below every limit of
+    an animal without an open episode then costs no query; the others (reached, or an open
+    episode) take :func:`evaluate_after_reading`'s usual path.
+
+    ``readings`` are saved (their values are in the database) and carry ``animal__run__study__
+    lab`` (``select_related``). Used by the bulk ingest for the latest new reading of each
+    tumour and each animal's weight.
+    """
+    from django.db import connection
+
+    judged = [
+        r for r in readings if r.voided_at is None and r.animal.status == AnimalStatus.ON_STUDY
+    ]
+    endpoints = limits.endpoints
+    weighed = [
+        r
+        for r in judged
+        if r.kind == MeasurementKind.WEIGHT
+        and r.weight_g is not None
+        and endpoints.max_weight_loss_percent is not None
+    ]
+    weighed_ids = {r.pk for r in weighed}
+    history: dict[int, dict[int, Measurement]] = {r.animal_id: {} for r in judged}
+    if weighed:
+        animals = {r.animal_id: r.animal for r in weighed}
+        ids: list[int] = []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _BASELINE_WEIGHT_IDS_SQL,
+                [
+                    list(animals),
+                    [_baseline_boundary(a, limits.weight_baseline) for a in animals.values()],
+                ],
+            )
+            for before, earliest in cursor.fetchall():
+                ids += [before, earliest]
+        for reading in _readings_by_id(ids).values():
+            history[reading.animal_id][reading.pk] = reading
+    points: set[tuple[int, dt.datetime]] = set()
+    for reading in judged:
+        if reading.kind == MeasurementKind.CALIPER:
+            if reading.volume_mm3 is not None and endpoints.max_total_volume_mm3 is not None:
+                points.add((reading.animal_id, reading.taken_at))
+        elif reading.pk in weighed_ids and limits.tumour_corrected:
+            points.add((reading.animal_id, reading.taken_at))
+            known = [*history[reading.animal_id].values(), reading]
+            base = _baseline_weight_in(reading.animal, limits.weight_baseline, known)
+            if base is not None and base[1] is not None:
+                points.add((reading.animal_id, base[1]))
+    if points:
+        ordered = sorted(points)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _LATEST_VOLUME_IDS_SQL,
+                [[animal_id for animal_id, _ in ordered], [until for _, until in ordered]],
+            )
+            volume_ids = [pk for (pk,) in cursor.fetchall()]
+        for reading in _readings_by_id(volume_ids).values():
+            history[reading.animal_id][reading.pk] = reading
+    open_animals = set(
+        EndpointEpisode.objects.filter(
+            animal_id__in=list(history), status__in=OPEN_EPISODE_STATUSES
+        ).values_list("animal_id", flat=True)
+    )
+    evaluations: list[EndpointEvaluation] = []
+    for reading in readings:
+        animal_history = {**history.get(reading.animal_id, {}), reading.pk: reading}
+        evaluation = evaluate_after_reading(
+            reading,
+            limits=limits,
+            history=list(animal_history.values()),
+            episode_open=reading.animal_id in open_animals,
+        )
+        if evaluation.episode is not None or evaluation.reached:
+            open_animals.add(reading.animal_id)
+        evaluations.append(evaluation)
+    return evaluations

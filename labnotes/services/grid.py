@@ -38,6 +38,7 @@ from labnotes.models import (
     Animal,
     EndpointEpisode,
     EntryMethod,
+    Instrument,
     Measurement,
     MeasurementKind,
     PendingAxis,
@@ -47,6 +48,7 @@ from labnotes.models import (
 )
 from labnotes.models.welfare import OPEN_EPISODE_STATUSES
 from labnotes.services.common import RECORDERS, StaleWrite
+from labnotes.services.instruments import InstrumentStatus, flag_reading, qualify_instrument
 from labnotes.services.measurements import (
     CLOCK_TOLERANCE,
     CaptureRules,
@@ -282,6 +284,9 @@ class _Cell:
     cell: GridCell
     entry_method: str
     answer: dict[str, Any] = field(default_factory=dict)
+    #: The instrument in use for this cell's kind (the grid's selector), and its qualification.
+    instrument: Instrument | None = None
+    instrument_status: InstrumentStatus | None = None
 
     @property
     def readings(self) -> list[Measurement]:
@@ -330,6 +335,7 @@ def save_grid_cell(
     path: str,
     entry_method: str = EntryMethod.GRID,
     idempotent: bool = True,
+    instruments: dict[str, Instrument] | None = None,
 ) -> CellAnswer:
     """Save one grid cell as GRID.md says and return the answer for the browser.
 
@@ -342,6 +348,11 @@ def save_grid_cell(
     endpoint checks (``needs_repeat`` asks for an immediate repeat before anyone is alerted).
     With ``idempotent`` the answer is stored as an ``IdempotencyRecord`` (scope: the user),
     the same mechanism as the API's; the API passes ``False`` as its own mixin stores it.
+
+    ``instruments`` (``{"caliper": …, "balance": …}``, the grid's "instrument in use") names
+    the instrument of a value: it is recorded on the reading, and an unqualified instrument's
+    value is refused (400, naming the instrument and why, nothing written) or saved with a
+    :class:`ReadingFlag` and ``instrument_flag`` in the answer, as the lab's rule says.
     """
     try:
         cell = GridCell.from_json(json.loads(body or b"null"))
@@ -400,6 +411,9 @@ def save_grid_cell(
                 animal=animal,
                 cell=cell,
                 entry_method=entry_method,
+                instrument=(instruments or {}).get(
+                    "balance" if cell.field == "weight" else "caliper"
+                ),
             )
             status, answer = _save_cell(context)
             if idempotent:
@@ -448,6 +462,13 @@ def _save_cell(context: _Cell) -> tuple[int, dict[str, Any]]:
         if half.client_id == cell.client_id:
             return 200, {"status": "saved", "display": _display(parsed)}
     context.answer = {"status": "saved", "display": _display(parsed)}
+    if context.instrument is not None and isinstance(parsed, ParsedReading):
+        # Before anything is written: a refused instrument leaves no trace of the value.
+        context.instrument_status = qualify_instrument(
+            instrument=context.instrument, taken_at=cell.taken_at
+        )
+        if not context.instrument_status.qualified:
+            context.answer["instrument_flag"] = context.instrument_status.flag_text
     if cell.field == "weight":
         _save_weight(context, parsed)
     else:
@@ -479,6 +500,8 @@ def _record(context: _Cell, **values: Any) -> Measurement:
     tumour = Tumour(pk=cell.tumour, animal=context.animal) if cell.field != "weight" else None
     correction = values.pop("correction_of", None)
     repeat = values.pop("repeat_of", None)
+    if context.instrument_status is not None and "code" not in values:
+        values["instrument"] = context.instrument_status.instrument.serial_number
     measurement = record_measurement(
         tumour=tumour,
         animal=None if tumour is not None else context.animal,
@@ -505,6 +528,8 @@ def _record(context: _Cell, **values: Any) -> Measurement:
         **values,
     )
     context.answer["measurement"] = measurement.pk
+    if context.instrument_status is not None and "code" not in values:
+        flag_reading(measurement=measurement, status=context.instrument_status)
     if correction is not None:
         correction.voided_at = measurement.received_at or timezone.now()  # as in the database
     if measurement.is_late:
@@ -663,6 +688,11 @@ def _start_or_combine(
         recorded_by=context.user,
         entry_method=context.entry_method,
         client_id=cell.client_id,
+        instrument=(
+            context.instrument_status.instrument.serial_number
+            if context.instrument_status is not None
+            else ""
+        ),
     )
     _note(context, f"Waiting for the {' and '.join(missing)}.")
 

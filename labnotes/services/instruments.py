@@ -207,22 +207,45 @@ def record_daily_check(
     return check
 
 
+#: Who may change the lab's instrument rules.
+POLICY_EDITORS = (Role.LAB_ADMIN,)
+
+
 def set_unqualified_policy(
-    *, lab: Lab, policy: str, require_registered: bool, changed_by: User, reason: str
+    *,
+    lab: Lab,
+    policy: str,
+    require_registered: bool,
+    changed_by: User,
+    reason: str,
+    expected_version: int | None = None,
 ) -> InstrumentSettings:
-    """Set whether readings from unqualified instruments are flagged or refused in ``lab``."""
-    require_role(changed_by, lab, (Role.LAB_ADMIN,), action="change the instrument rules")
-    policy = UnqualifiedReadingPolicy(policy)
-    with transaction.atomic(), audited_change(reason=reason):
-        current, created = InstrumentSettings.objects.select_for_update().get_or_create(
-            lab=lab,
-            defaults={
-                "unqualified_readings": policy,
-                "require_registered_instrument": require_registered,
-            },
+    """Set whether readings from unqualified instruments are flagged or refused in ``lab``
+    (lab admins only), audited with ``reason`` (required).
+
+    ``expected_version`` is the ``row_version`` the writer saw (0: the defaults, nothing saved
+    yet); a different current version raises :class:`StaleWrite` and writes nothing."""
+    require_role(changed_by, lab, POLICY_EDITORS, action="change the instrument rules")
+    if policy not in UnqualifiedReadingPolicy.values:
+        raise ValidationError(
+            {"unqualified_readings": f"One of {', '.join(UnqualifiedReadingPolicy.values)}."}
         )
-        if not created:
-            current.unqualified_readings = policy
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why the instrument rules change."})
+    chosen = UnqualifiedReadingPolicy(policy)
+    with transaction.atomic(), audited_change(reason=reason.strip()):
+        current = InstrumentSettings.objects.select_for_update().filter(lab=lab).first()
+        seen = current.row_version if current is not None else 0
+        if expected_version is not None and expected_version != seen:
+            raise StaleWrite(current or instrument_settings(lab))
+        if current is None:
+            current = InstrumentSettings.objects.create(
+                lab=lab,
+                unqualified_readings=chosen,
+                require_registered_instrument=require_registered,
+            )
+        else:
+            current.unqualified_readings = chosen
             current.require_registered_instrument = require_registered
             current.row_version += 1
             current.save()
@@ -230,9 +253,9 @@ def set_unqualified_policy(
 
 
 def instrument_settings(lab: Lab) -> InstrumentSettings:
-    """The lab's rules (defaults, unsaved, when it has set none)."""
+    """The lab's rules (the defaults, unsaved with ``row_version`` 0, when it has set none)."""
     found = InstrumentSettings.objects.filter(lab=lab).first()
-    return found or InstrumentSettings(lab=lab)
+    return found or InstrumentSettings(lab=lab, row_version=0)
 
 
 # -- qualification -----------------------------------------------------------------------------
@@ -259,6 +282,14 @@ class InstrumentStatus:
         labels = "; ".join(InstrumentIssue(issue).label.lower() for issue in self.issues)
         verb = "refused" if self.refused else "flagged"
         return f"Readings from {self.instrument.name} are {verb}: {labels}."
+
+    @property
+    def flag_text(self) -> str:
+        """The flag shown with a reading: the instrument and why (empty when qualified)."""
+        if not self.issues:
+            return ""
+        labels = "; ".join(InstrumentIssue(issue).label.lower() for issue in self.issues)
+        return f"{self.instrument.name}: {labels}."
 
 
 def passed_check_days(instruments: Iterable[Instrument], days: Iterable[dt.date]) -> set[Any]:
@@ -421,14 +452,34 @@ def token_covers_run(token: DeviceToken, run: StudyRun) -> bool:
     return token.study_id == run.study_id
 
 
-def qualify_reading(*, lab: Lab, identifier: str, taken_at: dt.datetime) -> InstrumentStatus | None:
-    """For a caller about to save one reading from instrument ``identifier`` (the grid): raise
-    ``ValidationError`` (field ``instrument``) when the lab refuses its readings, else return
-    its status (``None``: not registered) for :func:`flag_reading` after the save."""
-    status = instrument_status(lab=lab, identifier=identifier, at=taken_at) if identifier else None
-    if status is not None and status.refused:
-        raise ValidationError({"instrument": status.message})
+def qualify_instrument(*, instrument: Instrument, taken_at: dt.datetime) -> InstrumentStatus:
+    """For a caller about to save one reading from ``instrument`` taken at ``taken_at``: raise
+    ``ValidationError`` (field ``instrument``, naming the instrument and why) when the lab
+    refuses its readings, else return its status for :func:`flag_reading` after the save.
+    Two queries (the day's passed checks, the lab's rule)."""
+    lab = instrument.lab
+    day = lab.local_date(taken_at)
+    issues = instrument_issues(instrument, day)
+    refused = bool(issues) and (
+        InstrumentIssue.RETIRED in issues
+        or instrument_settings(lab).unqualified_readings == UnqualifiedReadingPolicy.REFUSE
+    )
+    status = InstrumentStatus(instrument=instrument, day=day, issues=issues, refused=refused)
+    if refused:
+        raise ValidationError({"instrument": status.message + " Nothing was saved."})
     return status
+
+
+def qualify_reading(*, lab: Lab, identifier: str, taken_at: dt.datetime) -> InstrumentStatus | None:
+    """:func:`qualify_instrument` for the lab's instrument with serial number ``identifier``
+    (``None``: no such instrument registered)."""
+    if not identifier:
+        return None
+    instrument = Instrument.objects.filter(lab=lab, serial_number=identifier.strip()).first()
+    if instrument is None:
+        return None
+    instrument.lab = lab
+    return qualify_instrument(instrument=instrument, taken_at=taken_at)
 
 
 def flag_reading(

@@ -3,26 +3,32 @@ changed after a lock.
 
 The refusal of writes to a locked run lives in PostgreSQL (``vivolog_refuse_locked_run``,
 migration ``labnotes.0013``); these services only write the lock rows and turn the trigger's
-refusal into a message (``locked_run_message``).
+refusal into a message (``locked_run_message``, ``DatabaseRefusal.readable``). Pages wrap a
+write in :func:`refusals_as_errors` so that a refusal (lock or archive) comes back as a form
+error on the page instead of the middleware's bare 423 page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import DatabaseError, IntegrityError, models, transaction
 from django.db.models.functions import Now
 from django.http import HttpRequest
 
 from labnotes.models import RunLock, StudyRun
 from labnotes.models.locks import LOCKED_SQLSTATE, LOCKED_TABLES
 from planner.audit import audited_change
-from planner.models import Membership, Role, SecurityEventKind
+from planner.models import Membership, Role, SecurityEventKind, Study, StudyStatus
 from planner.services.security import record_security_event
 from planner.services.signatures import printed_name
 
@@ -131,12 +137,83 @@ ARCHIVED_SQLSTATE = "VL410"
 """Raised by ``vivolog_refuse_archived_study`` (migration 0014) on a write to an archived study."""
 
 
+_LOCK_MESSAGE = re.compile(
+    r"^run (?P<study>.+?) / (?P<run>.+?) is locked since (?P<since>.+?) by (?P<who>.+?) "
+    r"\(reason: (?P<reason>.*)\): \w+ on \w+ refused$",
+    re.DOTALL,
+)
+_ARCHIVE_MESSAGE = re.compile(r"^Study (?P<study>.+?) is archived: ", re.DOTALL)
+
+
 @dataclass(frozen=True)
 class DatabaseRefusal:
     """A write the database refused on purpose (run locked, study archived), for people."""
 
     title: str
     message: str
+
+    @property
+    def readable(self) -> str:
+        """The refusal as a sentence for the person who submitted a form: who locked the run,
+        since when and why, and who can unlock it; or that the study is archived."""
+        locked = _LOCK_MESSAGE.match(self.message)
+        if locked is not None:
+            return (
+                f"Run {locked['run']} of study {locked['study']} is locked by {locked['who']} "
+                f"since {locked['since']} for: {locked['reason']}. Nothing was saved; "
+                "unlocking needs the study director and QA."
+            )
+        archived = _ARCHIVE_MESSAGE.match(self.message)
+        if archived is not None:
+            return (
+                f"Study {archived['study']} is archived: read-only. Nothing was saved; its "
+                "archive package holds the records."
+            )
+        return self.message
+
+
+class WriteRefused(ValidationError):
+    """A write to a locked run or an archived study, refused (see :func:`refusals_as_errors`)."""
+
+
+@contextmanager
+def refusals_as_errors(*, savepoint: bool = True) -> Iterator[None]:
+    """Run the enclosed write in a savepoint and turn the database's refusal of it (run locked,
+    study archived: the triggers stay the real guarantee) into a :class:`WriteRefused`
+    validation error with the readable message, so a page shows it as a form error.
+
+    The savepoint is rolled back first, so nothing of the write remains and the request's
+    connection can still render the page. ``savepoint=False`` is for a write that already runs
+    in its own ``transaction.atomic()`` (the grid's cell save, which counts its queries)."""
+    try:
+        with transaction.atomic() if savepoint else nullcontext():
+            yield
+    except DatabaseError as error:
+        refusal = database_refusal(error)
+        if refusal is None:
+            raise
+        raise WriteRefused(refusal.readable, code="write_refused") from error
+
+
+def ensure_run_writable(run: StudyRun) -> None:
+    """Refuse (:class:`WriteRefused`) before any write when ``run``'s study is archived or the
+    run has an active lock, with the same readable message as the database's refusal."""
+    study = Study.objects.only("code", "status").get(pk=run.study_id)
+    if study.status == StudyStatus.ARCHIVED:
+        raise WriteRefused(
+            DatabaseRefusal("Study archived", f"Study {study.code} is archived: ").readable,
+            code="write_refused",
+        )
+    lock = active_lock(run)
+    if lock is not None:
+        zone = ZoneInfo(run.study.lab.time_zone)
+        since = f"{lock.locked_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
+        raise WriteRefused(
+            f"Run {run.code} of study {study.code} is locked by {lock.locked_by_name} since "
+            f"{since} for: {lock.reason}. Nothing was saved; unlocking needs the study "
+            "director and QA.",
+            code="write_refused",
+        )
 
 
 def database_refusal(error: BaseException) -> DatabaseRefusal | None:

@@ -569,6 +569,11 @@ def record_measurement(
             void_for_correction(
                 correction_of, voided_by=recorder, reason=reason or "", expected=expected_version
             )
+            # What the corrected reading opened, confirmed or dismissed is judged again without
+            # it; the new value is then judged like any reading.
+            reevaluate_episodes_after_void(
+                measurement=correction_of, reason=f"Corrected: {reason_text(reason or '')}"
+            )
         measurement = Measurement(
             animal=subject,
             operator=operator,

@@ -34,6 +34,7 @@ from labnotes.models import (
     WelfareCheckKind,
     WelfareCheckStatus,
 )
+from labnotes.models.welfare import OPEN_EPISODE_STATUSES
 from labnotes.services.common import RECORDERS, StaleWrite
 from labnotes.services.endpoint_status import (
     _CAUSE_BY_LIMIT,
@@ -546,6 +547,7 @@ def reevaluate_episodes_after_void(
     voided = measurement or observation
     if voided is None:
         return []
+    revived = _revive_episodes_dismissed_by(measurement, reason) if measurement else []
     if measurement is not None:
         touches = Q(first_measurement=measurement) | Q(confirmed_by=measurement)
         animal = measurement.animal
@@ -564,7 +566,7 @@ def reevaluate_episodes_after_void(
         .select_related("endpoint_record")
     )
     if not episodes:
-        return []
+        return revived
     limits = welfare_limits(animal.run.study)
     why = (reason or "").strip()
     for episode in episodes:
@@ -605,6 +607,50 @@ def reevaluate_episodes_after_void(
             episode.status_reason = (
                 f"Re-evaluated: the {what} was voided ({why}); first reached now "
                 f"{first.at.astimezone(zone):%Y-%m-%d %H:%M}."
+            )[:300]
+        episode.row_version += 1
+        episode.save()
+    return [*revived, *episodes]
+
+
+def _revive_episodes_dismissed_by(measurement: Measurement, reason: str) -> list[EndpointEpisode]:
+    """Episodes a just-voided repeat reading dismissed wait for a repeat again: the first
+    reading at the limit stands and nothing valid says it was wrong. Left dismissed (with a
+    note) when the first reading is void too, or when the animal has another open episode
+    (its own repeat rule runs there)."""
+    episodes = list(
+        EndpointEpisode.objects.select_for_update(of=("self",))
+        .filter(dismissed_by=measurement, status=EpisodeStatus.DISMISSED)
+        .select_related("first_measurement")
+    )
+    if not episodes:
+        return []
+    zone = measurement.animal.run.study.lab.zone
+    what = f"repeat reading of {measurement.taken_at.astimezone(zone):%Y-%m-%d %H:%M}"
+    why = (reason or "").strip()
+    for episode in episodes:
+        first = episode.first_measurement
+        other_open = (
+            EndpointEpisode.objects.filter(
+                animal_id=episode.animal_id, status__in=OPEN_EPISODE_STATUSES
+            )
+            .exclude(pk=episode.pk)
+            .exists()
+        )
+        if first is None or first.voided_at is not None or other_open:
+            episode.status_reason = (
+                f"The {what} that dismissed it was voided ({why}); it stays dismissed: "
+                + (
+                    "the animal has another open episode."
+                    if other_open
+                    else "its first reading is void."
+                )
+            )[:300]
+        else:
+            episode.status = EpisodeStatus.AWAITING_REPEAT
+            episode.dismissed_by = None
+            episode.status_reason = (
+                f"Awaiting a repeat again: the {what} that dismissed it was voided ({why})."
             )[:300]
         episode.row_version += 1
         episode.save()

@@ -41,6 +41,7 @@ from labnotes.selectors import (
 from labnotes.services import dosing as dosing_services
 from labnotes.services.common import StaleWrite
 from labnotes.services.dosing import DosingRow
+from labnotes.services.locks import refusals_as_errors
 from labnotes.views.common import add_service_errors
 from planner.models import Lab, RegimenItem
 from planner.types import AuthenticatedHttpRequest
@@ -252,15 +253,16 @@ def dose_task_record(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
         if batch is None:
             raise ValidationError({"batch": "Choose the formulation batch."})
         version = request.POST.get("row_version", "")
-        dosing_services.record_dose(
-            task=task,
-            batch=batch,
-            volume_ul=typed["volume_ul"],
-            given_at=_given_at(run, day, typed["time"]),
-            route=typed["route"],
-            operator=request.user,
-            expected_version=int(version) if version.isdigit() else None,
-        )
+        with refusals_as_errors():
+            dosing_services.record_dose(
+                task=task,
+                batch=batch,
+                volume_ul=typed["volume_ul"],
+                given_at=_given_at(run, day, typed["time"]),
+                route=typed["route"],
+                operator=request.user,
+                expected_version=int(version) if version.isdigit() else None,
+            )
     except StaleWrite:
         error = "Someone recorded this dose meanwhile: here it is as it is now."
         if not htmx:

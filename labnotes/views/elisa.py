@@ -28,6 +28,7 @@ from labnotes.selectors_elisa import (
 )
 from labnotes.services import elisa as elisa_services
 from labnotes.services.common import StaleWrite
+from labnotes.services.locks import refusals_as_errors
 from labnotes.views.common import add_service_errors
 from planner.models import ProtocolVersion
 from planner.types import AuthenticatedHttpRequest
@@ -254,18 +255,19 @@ def plate_import(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     upload = form.cleaned_data["file"]
     data = form.cleaned_data
     try:
-        elisa_services.import_reading(
-            plate=plate,
-            content=upload.read(),
-            filename=upload.name or "",
-            content_type=upload.content_type or "",
-            imported_by=request.user,
-            well_column=data["well_column"] or None,
-            value_column=data["value_column"] or None,
-            plate_column=data["plate_column"] or None,
-            grid=data["grid"] or None,
-            reason=data["reason"] or None,
-        )
+        with refusals_as_errors():
+            elisa_services.import_reading(
+                plate=plate,
+                content=upload.read(),
+                filename=upload.name or "",
+                content_type=upload.content_type or "",
+                imported_by=request.user,
+                well_column=data["well_column"] or None,
+                value_column=data["value_column"] or None,
+                plate_column=data["plate_column"] or None,
+                grid=data["grid"] or None,
+                reason=data["reason"] or None,
+            )
     except (ValidationError, PermissionDenied) as error:
         texts = _error_text(error) if isinstance(error, ValidationError) else [str(error)]
         return _refused(request, plate, texts)

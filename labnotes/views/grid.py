@@ -15,18 +15,37 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from labnotes.middleware import LOCKED_STATUS
 from labnotes.selectors import blinding_for, list_runs_for_user
-from labnotes.selectors_grid import Sort, grid_animals
+from labnotes.selectors_grid import (
+    GRID_INSTRUMENT_KINDS,
+    Sort,
+    grid_animals,
+    grid_instrument_choices,
+    grid_instruments_in_use,
+)
 from labnotes.services.common import RECORDERS
 from labnotes.services.grid import save_grid_cell
+from labnotes.services.locks import WriteRefused, refusals_as_errors
 from labnotes.services.measurements import CORRECTION_REASONS, annotate_capture, rules_for_run
 from planner.types import AuthenticatedHttpRequest
 
 _COLUMN_LABELS = {"length": "Length (mm)", "width": "Width (mm)", "height": "Height (mm)"}
+
+
+def _instrument_session_key(lab_id: int) -> str:
+    return f"grid_instruments:{lab_id}"
+
+
+def _chosen_instruments(request: HttpRequest, lab_id: int) -> dict[str, int]:
+    """The grid's "instrument in use" of this lab, remembered in the session."""
+    chosen = request.session.get(_instrument_session_key(lab_id)) or {}
+    return {kind: pk for kind, pk in chosen.items() if isinstance(pk, int)}
 
 
 def _run(request: AuthenticatedHttpRequest, pk: int) -> Any:
@@ -54,6 +73,7 @@ def run_grid(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     blinding = blinding_for(request.user, run.study)
     animals = grid_animals(run, request.user, day=day, axes=axes, blinding=blinding, sort=sort)
     tag_attributes = rules.entry.tag_data_attributes()
+    in_use = grid_instruments_in_use(lab.pk, _chosen_instruments(request, lab.pk))
     # Any time on the page in the lab's zone, as on every page (the server runs in UTC).
     with timezone.override(lab.zone):
         return render(
@@ -81,6 +101,8 @@ def run_grid(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
                 "repeat_policy": rules.repeat_policy.value,
                 "blinded": blinding.blinded,
                 "may_record": getattr(run, "member_role", None) in RECORDERS,
+                "instrument_choices": grid_instrument_choices(lab.pk),
+                "instruments_in_use": {kind: item.pk for kind, item in in_use.items()},
             },
         )
 
@@ -94,5 +116,42 @@ def grid_cell_save(request: HttpRequest, pk: int) -> JsonResponse:
     run = annotate_capture(list_runs_for_user(user).filter(pk=pk), user).first()
     if run is None:
         return JsonResponse({"error": "No such run."}, status=404)
-    answer = save_grid_cell(run=run, user=user, body=request.body, path=request.path)
+    chosen = _chosen_instruments(request, run.study.lab_id)
+    instruments = grid_instruments_in_use(run.study.lab_id, chosen) if chosen else None
+    try:
+        with refusals_as_errors(savepoint=False):  # the cell save is one transaction already
+            answer = save_grid_cell(
+                run=run, user=user, body=request.body, path=request.path, instruments=instruments
+            )
+    except WriteRefused as refused:  # run locked or study archived: the cell shows why
+        return JsonResponse({"error": " ".join(refused.messages)}, status=LOCKED_STATUS)
     return JsonResponse(answer.body, status=answer.status)
+
+
+@login_required
+@require_POST
+def grid_instrument(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Remember the caliper and balance in use on this lab's grid (the session, not the
+    database: each reading records its instrument when it is saved)."""
+    run = _run(request, pk)
+    lab_id = run.study.lab_id
+    choices = grid_instrument_choices(lab_id)
+    chosen: dict[str, int] = {}
+    for kind in GRID_INSTRUMENT_KINDS:
+        text = request.POST.get(kind, "")
+        offered = {str(instrument.pk): instrument.pk for instrument in choices[kind]}
+        if text in offered:
+            chosen[kind] = offered[text]
+    request.session[_instrument_session_key(lab_id)] = chosen
+    day = request.POST.get("day", "")
+    sort = "tag" if request.POST.get("sort") == "tag" else "cage"
+    query = f"?sort={sort}" + (f"&day={day}" if _is_date(day) else "")
+    return redirect(reverse("run_grid", kwargs={"pk": run.pk}) + query)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True

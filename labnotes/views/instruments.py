@@ -16,7 +16,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from labnotes.models import DeviceAction, DeviceToken, Instrument, InstrumentKind
+from labnotes.models import (
+    DeviceAction,
+    DeviceToken,
+    Instrument,
+    InstrumentKind,
+    UnqualifiedReadingPolicy,
+)
 from labnotes.selectors import list_runs_for_user
 from labnotes.services import instruments as services
 from labnotes.services.common import StaleWrite, lab_today
@@ -116,6 +122,27 @@ class TokenForm(forms.Form):
         ]
 
 
+class PolicyForm(forms.Form):
+    unqualified_readings = forms.ChoiceField(
+        label="Readings from an unqualified instrument",
+        choices=UnqualifiedReadingPolicy.choices,
+        help_text="Unqualified: calibration past its due date, or no passed daily check today "
+        "(lab time). A retired instrument's readings are always refused.",
+        widget=forms.RadioSelect(),
+    )
+    require_registered_instrument = forms.BooleanField(
+        label="Refuse device readings that name no registered instrument",
+        required=False,
+    )
+    reason = forms.CharField(
+        label="Reason for the change",
+        max_length=500,
+        help_text="Kept in the audit trail, e.g. the SOP that asks for it.",
+        widget=forms.TextInput(_input()),
+    )
+    row_version = forms.IntegerField(widget=forms.HiddenInput())
+
+
 class RevokeForm(forms.Form):
     reason = forms.CharField(label="Reason", max_length=500, widget=forms.TextInput(_input()))
 
@@ -169,6 +196,7 @@ def instrument_list(request: AuthenticatedHttpRequest) -> HttpResponse:
             "today": today,
             "policy": policy,
             "can_issue": bool(roles & set(services.TOKEN_ISSUERS)),
+            "can_set_policy": bool(roles & set(services.POLICY_EDITORS)),
             "current": "instrument_list",
         },
     )
@@ -231,6 +259,56 @@ def instrument_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
             "can_manage": bool(roles_in_lab(request.user, lab) & set(services.INSTRUMENT_MANAGERS)),
             "current": "instrument_list",
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def instrument_policy(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The lab's rule for readings from unqualified instruments: flag or refuse (lab admins)."""
+    lab = _lab(request)
+    if not roles_in_lab(request.user, lab) & set(services.POLICY_EDITORS):
+        raise PermissionDenied("Only the lab's admins may change its instrument rules.")
+    current = services.instrument_settings(lab)
+    form = PolicyForm(
+        request.POST or None,
+        initial={
+            "unqualified_readings": current.unqualified_readings,
+            "require_registered_instrument": current.require_registered_instrument,
+            "row_version": current.row_version,
+        },
+    )
+    stale = False
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.set_unqualified_policy(
+                lab=lab,
+                policy=data["unqualified_readings"],
+                require_registered=data["require_registered_instrument"],
+                changed_by=request.user,
+                reason=data["reason"],
+                expected_version=data["row_version"],
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except StaleWrite as error:
+            stale = True
+            current = cast(Any, error.current)
+            form.add_error(
+                None,
+                "Someone changed the instrument rules after you opened the page: readings are "
+                f"now {'refused' if current.unqualified_readings == 'refuse' else 'flagged'}. "
+                "Reload the page and save again.",
+            )
+        else:
+            messages.success(request, "Instrument rules saved.")
+            return redirect("instrument_list")
+    return render(
+        request,
+        "labnotes/instrument_policy.html",
+        {"lab": lab, "form": form, "current": current, "current_page": "instrument_list"},
+        status=409 if stale else 400 if request.method == "POST" else 200,
     )
 
 

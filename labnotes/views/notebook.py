@@ -29,6 +29,7 @@ from labnotes.selectors_samples import (
 from labnotes.services import notebook as notebook_services
 from labnotes.services.common import StaleWrite, lab_today
 from labnotes.services.files import StoredFileCorrupted
+from labnotes.services.locks import refusals_as_errors
 from labnotes.views.common import add_service_errors
 from planner.selectors import get_current_lab
 from planner.types import AuthenticatedHttpRequest
@@ -248,24 +249,25 @@ def notebook_new(request: AuthenticatedHttpRequest) -> HttpResponse:
         upload = form.cleaned_data.get("attachment")
         try:
             links = _resolve_links(request.user, form)
-            entry = notebook_services.create_entry(
-                lab=lab,
-                author=request.user,
-                title=form.cleaned_data["title"],
-                body=form.cleaned_data.get("body") or "",
-                entry_date=form.cleaned_data["entry_date"],
-                reveals_allocation=form.cleaned_data.get("reveals_allocation") or False,
-                attachments=[
-                    notebook_services.Upload(
-                        upload.name,
-                        upload.content_type or "application/octet-stream",
-                        upload.read(),
-                    )
-                ]
-                if upload
-                else [],
-                **links,
-            )
+            with refusals_as_errors():
+                entry = notebook_services.create_entry(
+                    lab=lab,
+                    author=request.user,
+                    title=form.cleaned_data["title"],
+                    body=form.cleaned_data.get("body") or "",
+                    entry_date=form.cleaned_data["entry_date"],
+                    reveals_allocation=form.cleaned_data.get("reveals_allocation") or False,
+                    attachments=[
+                        notebook_services.Upload(
+                            upload.name,
+                            upload.content_type or "application/octet-stream",
+                            upload.read(),
+                        )
+                    ]
+                    if upload
+                    else [],
+                    **links,
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

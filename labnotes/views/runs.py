@@ -39,10 +39,12 @@ from labnotes.selectors import (
     randomization_parameters,
     staging_rows,
 )
+from labnotes.selectors_records import animal_records
 from labnotes.services import animals as animal_services
 from labnotes.services import blinding as blinding_services
 from labnotes.services import randomization as randomization_services
 from labnotes.services import runs as run_services
+from labnotes.services.locks import refusals_as_errors
 from labnotes.services.measurements import record_measurement
 from labnotes.services.prints import arm_display, may_print_dosers_copy
 from labnotes.views.common import add_service_errors
@@ -243,6 +245,7 @@ def animal_detail(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "may_emergency_unblind": blinding_services.may_emergency_unblind(
                 request.user, animal.run.study
             ),
+            "records": animal_records(request.user, animal),
         },
     )
 
@@ -438,31 +441,32 @@ def run_staging(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             if animal is None:
                 raise ValidationError({"tag": f"No animal of this run has tag {data['tag']}."})
             now = timezone.now()
-            if data["length_mm"] is not None:
-                tumour = animal.tumours.filter(role=TumourRole.INJECTED).order_by("pk").first()
-                if tumour is None:
-                    raise ValidationError(
-                        {
-                            "tag": f"Animal {animal.tag} has no tumour recorded: record its "
-                            "implantation first."
-                        }
+            with refusals_as_errors():
+                if data["length_mm"] is not None:
+                    tumour = animal.tumours.filter(role=TumourRole.INJECTED).order_by("pk").first()
+                    if tumour is None:
+                        raise ValidationError(
+                            {
+                                "tag": f"Animal {animal.tag} has no tumour recorded: record its "
+                                "implantation first."
+                            }
+                        )
+                    record_measurement(
+                        tumour=tumour,
+                        length_mm=data["length_mm"],
+                        width_mm=data["width_mm"],
+                        taken_at=now,
+                        operator=request.user,
+                        reason=data["reason"] or None,
                     )
-                record_measurement(
-                    tumour=tumour,
-                    length_mm=data["length_mm"],
-                    width_mm=data["width_mm"],
-                    taken_at=now,
-                    operator=request.user,
-                    reason=data["reason"] or None,
-                )
-            if data["weight_g"] is not None:
-                record_measurement(
-                    animal=animal,
-                    weight_g=data["weight_g"],
-                    taken_at=now,
-                    operator=request.user,
-                    reason=data["reason"] or None,
-                )
+                if data["weight_g"] is not None:
+                    record_measurement(
+                        animal=animal,
+                        weight_g=data["weight_g"],
+                        taken_at=now,
+                        operator=request.user,
+                        reason=data["reason"] or None,
+                    )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

@@ -36,6 +36,7 @@ from labnotes.selectors_samples import (
 from labnotes.services import necropsy as necropsy_services
 from labnotes.services import samples as sample_services
 from labnotes.services.common import StaleWrite
+from labnotes.services.locks import refusals_as_errors
 from labnotes.views.common import add_service_errors
 from planner.types import AuthenticatedHttpRequest
 
@@ -253,9 +254,10 @@ def sample_new(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         for name in ("dose", "nominal_hours_after_dose", "window_minutes"):
             data.setdefault(name, None)
         try:
-            sample = sample_services.record_sample(
-                collected_by=request.user, task=task, necropsy=necropsy, **data
-            )
+            with refusals_as_errors():
+                sample = sample_services.record_sample(
+                    collected_by=request.user, task=task, necropsy=necropsy, **data
+                )
         except ValidationError as error:
             add_service_errors(form, error)
         else:

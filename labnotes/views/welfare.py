@@ -29,6 +29,7 @@ from labnotes.selectors_welfare import (
 )
 from labnotes.services.endpoint_status import welfare_limits
 from labnotes.services.endpoints import record_endpoint, survival_causes
+from labnotes.services.locks import refusals_as_errors
 from labnotes.services.welfare import UlcerInput, record_observation
 from labnotes.views.common import add_service_errors
 from planner.domain.protocol_parameters import ULCERATION_LEVELS, ScoreItem
@@ -197,15 +198,16 @@ def run_observations(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
                         if cell.value != "" or row.normal or cell.diameter
                     ]
                     try:
-                        result = record_observation(
-                            animal=row.sheet.animal,
-                            observed_at=observed_at,
-                            observer=request.user,
-                            scores=scores,
-                            ulceration=ulcers,
-                            notes=row.notes,
-                            limits=limits,
-                        )
+                        with refusals_as_errors():
+                            result = record_observation(
+                                animal=row.sheet.animal,
+                                observed_at=observed_at,
+                                observer=request.user,
+                                scores=scores,
+                                ulceration=ulcers,
+                                notes=row.notes,
+                                limits=limits,
+                            )
                     except ValidationError as error:
                         row.errors = _messages(error)
                     else:

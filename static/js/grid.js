@@ -711,6 +711,7 @@
       }
       cell.input.removeAttribute("aria-invalid");
       this.showVolume(cell, data);
+      this.showFlag(cell, data);
       this.finish(cell, record);
       if (cell.queue.length) {
         return;
@@ -738,6 +739,31 @@
       const note = data.message ? ` ${data.message}` : "";
       this.setState(cell, "saved", `Saved${note ? "." + note : ""}`, record.client_id);
       this.announce(`${label} ${shown} saved.`);
+    }
+
+    /* An unqualified instrument (issue 11): the answer's instrument_flag shows in the cell as
+       an icon and words ([data-grid-flag]), and is announced; a later clean value removes it. */
+    showFlag(cell, data) {
+      let flag = cell.element.querySelector("[data-grid-flag]");
+      if (typeof data.instrument_flag !== "string" || !data.instrument_flag) {
+        if (flag) {
+          flag.remove();
+        }
+        return;
+      }
+      if (!flag) {
+        flag = document.createElement("span");
+        flag.className = "grid-entry__flag";
+        flag.dataset.gridFlag = "";
+        cell.element.appendChild(flag);
+      }
+      flag.textContent = "";
+      const icon = document.createElement("span");
+      icon.setAttribute("aria-hidden", "true");
+      icon.textContent = "\u2691 ";
+      flag.appendChild(icon);
+      flag.appendChild(document.createTextNode(`Flagged: ${data.instrument_flag}`));
+      this.announce(`${this.label(cell)}: flagged. ${data.instrument_flag}`);
     }
 
     /* The row's live volume: an answer with volume_mm3 fills the tumour row's [data-volume]. */

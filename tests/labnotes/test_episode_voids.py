@@ -142,3 +142,67 @@ def test_closed_episode_hours_are_recomputed_from_the_remaining_first_reading(la
     assert episode.status == EpisodeStatus.CLOSED
     assert episode.hours_to_endpoint == Decimal("6.00") and not episode.over_24_hours
     assert dt.timedelta(hours=6) == episode.endpoint_record.occurred_at - episode.first_reached_at
+
+
+# -- the repeat that dismissed a grid crossing --------------------------------------------------
+
+
+def _dismissed_grid_crossing(w: Any) -> tuple[Any, Any, EndpointEpisode]:
+    """A grid reading over the 20 mm diameter limit, then its repeat below it: dismissed."""
+    first = caliper(w, 2, "22", "12", at_day(w, 12), entry_method=EntryMethod.GRID)
+    repeat = caliper(
+        w, 2, "12", "10", at_day(w, 12, 10), entry_method=EntryMethod.GRID, repeat_of=first
+    )
+    episode = EndpointEpisode.objects.get(animal=w.animals[2])
+    assert episode.status == EpisodeStatus.DISMISSED and episode.dismissed_by == repeat
+    return first, repeat, episode
+
+
+def test_voiding_the_repeat_that_dismissed_a_crossing_makes_it_wait_for_a_repeat_again(
+    lab: Any,
+) -> None:
+    w = welfare_run(lab)
+    _first, repeat, episode = _dismissed_grid_crossing(w)
+    void_measurement(measurement=repeat, voided_by=w.technician, reason="measured tumour 2")
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.AWAITING_REPEAT and episode.dismissed_by is None
+    assert "measured tumour 2" in episode.status_reason
+    assert _reason(_last_event(episode)) == "measured tumour 2"
+    # A new repeat at the limit now confirms it (and alerts), as the first repeat would have.
+    caliper(w, 2, "23", "12", at_day(w, 12, 11), entry_method=EntryMethod.GRID, repeat_of=_first)
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.OPEN and episode.confirmed_by is not None
+
+
+def test_correcting_the_dismissing_repeat_to_a_value_at_the_limit_confirms_the_crossing(
+    lab: Any,
+) -> None:
+    w = welfare_run(lab)
+    _first, repeat, episode = _dismissed_grid_crossing(w)
+    corrected = caliper(
+        w,
+        2,
+        "22.5",
+        "12",
+        at_day(w, 12, 10),
+        entry_method=EntryMethod.GRID,
+        correction_of=repeat,
+        reason="typo",
+    )
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.OPEN
+    assert episode.confirmed_by == corrected
+    assert EndpointEpisode.objects.filter(animal=w.animals[2]).count() == 1
+
+
+def test_a_voided_dismissing_repeat_leaves_the_episode_dismissed_when_another_is_open(
+    lab: Any,
+) -> None:
+    w = welfare_run(lab)
+    _first, repeat, episode = _dismissed_grid_crossing(w)
+    caliper(w, 2, "24", "12", at_day(w, 13), entry_method=EntryMethod.API)  # opens a new one
+    void_measurement(measurement=repeat, voided_by=w.technician, reason="wrong animal")
+    episode.refresh_from_db()
+    assert episode.status == EpisodeStatus.DISMISSED
+    assert "another open episode" in episode.status_reason
+    assert EndpointEpisode.objects.filter(animal=w.animals[2], status="open").count() == 1

@@ -185,7 +185,13 @@ def test_demo_registers_two_instruments_and_shows_the_token_once(
     users = {"director": design.director, "tech_measure": design.technician}
     secret = record_demo_instruments(run, users)
     assert secret is not None and secret in capsys.readouterr().out
-    assert sorted(Instrument.objects.values_list("kind", flat=True)) == ["balance", "caliper"]
+    assert sorted(Instrument.objects.values_list("kind", flat=True)) == [
+        "balance",
+        "balance",
+        "caliper",
+    ]
+    spare = instrument_status(lab=design.lab, identifier="BAL-0907")
+    assert spare is not None and "calibration_overdue" in spare.issues
     for serial in ("CAL-0042", "BAL-1138"):
         status = instrument_status(lab=design.lab, identifier=serial)
         assert status is not None and status.qualified

@@ -295,6 +295,7 @@ def test_blinded_technician_meets_no_sentinel_on_any_api_endpoint(
         assert any(re.search(action, path) for path in responses), action
     assert "GET /api/v1/device/measurements/" in responses
     assert "POST /api/v1/device/plate-readings/" in responses
+    assert "POST /api/v1/device/flow-results/" in responses
     assert _leaks(responses) == []
     unblinded = _walk_api(client_for(design.scientist))
     assert _leaks(unblinded), "the walk must reach the sentinels when the user is unblinded"
