@@ -138,6 +138,13 @@ def test_technician_pages_have_the_same_shape_for_animals_of_different_arms(
         ):
             text = text.replace(value, placeholder)
         text = re.sub(r'name="csrf-token" content="[^"]+"', "", text)
+        # The records list shows each animal's own readings: same rows and kinds, own values.
+        text = re.sub(
+            r'id="records-title".*?</table>',
+            lambda found: re.sub(r"\d+", "0", found.group(0)),
+            text,
+            flags=re.DOTALL,
+        )
         return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", text)
 
     assert normalised(control) == normalised(sentinel)
