@@ -9,6 +9,8 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium r-base-core r-cran-survival r-cran-nlme r-cran-clubsandwich \
 	poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 PYTEST_ARGS ?=
+# pytest-xdist workers: one per CPU (at most 4); each has its own test database and Celery queue.
+TEST_WORKERS ?= auto
 
 .PHONY: run test check deps venv lint typecheck demo-reset smoke-embedded bench clean-var
 
@@ -39,7 +41,7 @@ run: venv deps
 	VIVOLOG_DEMO=1 $(PY) -m config.launcher serve
 
 test: venv deps
-	$(PY) -m config.launcher test $(PYTEST_ARGS)
+	$(PY) -m config.launcher test -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

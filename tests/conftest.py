@@ -22,6 +22,22 @@ settings.register_profile("vivolog", deadline=None, suppress_health_check=[Healt
 settings.load_profile("vivolog")
 
 
+#: Fixtures that touch cluster-wide state (the runtime database role is one role for every test
+#: database): tests using them run on one xdist worker, one after the other.
+SERIAL_FIXTURES = {"runtime_role": "runtime_role", "runtime_connection": "runtime_role"}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Group the tests of ``SERIAL_FIXTURES`` before xdist's ``loadgroup`` reads the groups."""
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        for fixture, group in SERIAL_FIXTURES.items():
+            if fixture in names and item.get_closest_marker("xdist_group") is None:
+                item.add_marker(pytest.mark.xdist_group(group))
+                break
+
+
 def pytest_configure(config: pytest.Config) -> None:
     """Django-only set-up; the pure analysis and importer tests also run with ``-p no:django``."""
     if not config.pluginmanager.has_plugin("django"):
