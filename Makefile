@@ -9,8 +9,10 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium r-base-core r-cran-survival r-cran-nlme r-cran-clubsandwich \
 	poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 PYTEST_ARGS ?=
-# pytest-xdist workers: one per CPU (at most 4); each has its own test database and Celery queue.
-TEST_WORKERS ?= auto
+# pytest-xdist workers (each with its own test database and Celery queue); 0: one process, the
+# default until the loadgroup run below runs every collected test (see README, `make test`).
+TEST_WORKERS ?= 0
+XDIST_ARGS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup)
 
 .PHONY: run test check deps venv lint typecheck demo-reset smoke-embedded bench clean-var
 
@@ -41,7 +43,7 @@ run: venv deps
 	VIVOLOG_DEMO=1 $(PY) -m config.launcher serve
 
 test: venv deps
-	$(PY) -m config.launcher test -n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m config.launcher test $(XDIST_ARGS) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
