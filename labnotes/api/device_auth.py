@@ -16,12 +16,14 @@ from django.db import connection
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework import authentication, exceptions, permissions, throttling
+from rest_framework import authentication, exceptions, permissions, throttling, viewsets
+from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 
 from labnotes.models import DeviceToken
 from labnotes.services.instruments import TOKEN_ISSUERS, TOKEN_PREFIX
 from planner.api.authentication import hash_token
+from planner.api.conventions import VivologViewSetMixin
 from planner.models import Membership
 
 KEYWORDS = ("Token", "Bearer")
@@ -171,3 +173,17 @@ class DeviceTokenRateThrottle(throttling.BaseThrottle):
 
     def wait(self) -> float | None:
         return self._wait
+
+
+class DeviceUploadViewSet(VivologViewSetMixin, viewsets.ViewSet):
+    """What every device upload endpoint shares: device tokens only, their rate limit, multipart
+    bodies, Idempotency-Key required, no history or detail routes. Subclasses name the
+    ``device_action`` the token must hold."""
+
+    authentication_classes = [DeviceTokenAuthentication]
+    permission_classes = [IsDevice]
+    throttle_classes = [DeviceTokenRateThrottle]
+    parser_classes = [MultiPartParser, FormParser]
+    idempotency_required = True
+    history = NotOffered()
+    retrieve = NotOffered()

@@ -13,23 +13,19 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labnotes.api.device_auth import (
-    DeviceTokenAuthentication,
-    DeviceTokenRateThrottle,
-    IsDevice,
-    NotOffered,
+    DeviceUploadViewSet,
     device_token,
 )
 from labnotes.models import DeviceAction, ElisaPlate
 from labnotes.services import elisa as elisa_services
 from labnotes.services.instruments import token_covers_run
-from planner.api.conventions import IDEMPOTENCY_HEADER, VivologViewSetMixin, request_user
+from planner.api.conventions import IDEMPOTENCY_HEADER, request_user
 
 
 class DevicePlateReadingSerializer(serializers.Serializer[Any]):
@@ -53,17 +49,10 @@ class DevicePlateReadingResultSerializer(serializers.Serializer[Any]):
     sha256 = serializers.CharField()
 
 
-class DevicePlateReadingViewSet(VivologViewSetMixin, viewsets.ViewSet):
+class DevicePlateReadingViewSet(DeviceUploadViewSet):
     """Plate-reader exports from instruments and the bridge (device tokens only)."""
 
-    authentication_classes = [DeviceTokenAuthentication]
-    permission_classes = [IsDevice]
-    throttle_classes = [DeviceTokenRateThrottle]
-    parser_classes = [MultiPartParser, FormParser]
-    idempotency_required = True
     device_action = DeviceAction.UPLOAD_PLATE_READER
-    history = NotOffered()
-    retrieve = NotOffered()
 
     @extend_schema(
         operation_id="device_plate_readings_create",

@@ -16,23 +16,19 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
-from rest_framework import serializers, status, viewsets
+from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from labnotes.api.device_auth import (
-    DeviceTokenAuthentication,
-    DeviceTokenRateThrottle,
-    IsDevice,
-    NotOffered,
+    DeviceUploadViewSet,
     device_token,
 )
 from labnotes.models import DeviceAction, FlowPanel, FlowSampleMapping, Sample
 from labnotes.services import flow as flow_services
 from labnotes.services.instruments import token_covers_run
-from planner.api.conventions import IDEMPOTENCY_HEADER, VivologViewSetMixin, request_user
+from planner.api.conventions import IDEMPOTENCY_HEADER, request_user
 
 #: The first bytes of every FCS file (``FCS2.0``, ``FCS3.0``, ``FCS3.1``).
 FCS_MAGIC = b"FCS"
@@ -70,17 +66,10 @@ class DeviceFlowResultAnswerSerializer(serializers.Serializer[Any]):
     sha256 = serializers.CharField()
 
 
-class DeviceFlowResultViewSet(VivologViewSetMixin, viewsets.ViewSet):
+class DeviceFlowResultViewSet(DeviceUploadViewSet):
     """Flow cytometry results from cytometer PCs and the bridge (device tokens only)."""
 
-    authentication_classes = [DeviceTokenAuthentication]
-    permission_classes = [IsDevice]
-    throttle_classes = [DeviceTokenRateThrottle]
-    parser_classes = [MultiPartParser, FormParser]
-    idempotency_required = True
     device_action = DeviceAction.UPLOAD_FLOW
-    history = NotOffered()
-    retrieve = NotOffered()
 
     @extend_schema(
         operation_id="device_flow_results_create",

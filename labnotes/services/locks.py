@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.apps import apps
 from django.contrib.auth.models import User
@@ -28,7 +27,7 @@ from django.http import HttpRequest
 from labnotes.models import RunLock, StudyRun
 from labnotes.models.locks import LOCKED_SQLSTATE, LOCKED_TABLES
 from planner.audit import audited_change
-from planner.models import Membership, Role, SecurityEventKind, Study, StudyStatus
+from planner.models import Membership, Role, SecurityEventKind
 from planner.services.security import record_security_event
 from planner.services.signatures import printed_name
 
@@ -193,27 +192,6 @@ def refusals_as_errors(*, savepoint: bool = True) -> Iterator[None]:
         if refusal is None:
             raise
         raise WriteRefused(refusal.readable, code="write_refused") from error
-
-
-def ensure_run_writable(run: StudyRun) -> None:
-    """Refuse (:class:`WriteRefused`) before any write when ``run``'s study is archived or the
-    run has an active lock, with the same readable message as the database's refusal."""
-    study = Study.objects.only("code", "status").get(pk=run.study_id)
-    if study.status == StudyStatus.ARCHIVED:
-        raise WriteRefused(
-            DatabaseRefusal("Study archived", f"Study {study.code} is archived: ").readable,
-            code="write_refused",
-        )
-    lock = active_lock(run)
-    if lock is not None:
-        zone = ZoneInfo(run.study.lab.time_zone)
-        since = f"{lock.locked_at.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
-        raise WriteRefused(
-            f"Run {run.code} of study {study.code} is locked by {lock.locked_by_name} since "
-            f"{since} for: {lock.reason}. Nothing was saved; unlocking needs the study "
-            "director and QA.",
-            code="write_refused",
-        )
 
 
 def database_refusal(error: BaseException) -> DatabaseRefusal | None:
