@@ -17,7 +17,7 @@ from labnotes.services.measurements import record_measurement
 from labnotes.services.randomization import apply_randomization, preview_randomization
 from labnotes.services.runs import start_study_run
 from planner.audit import ClientKind, audit_context
-from planner.models import Study, StudyStatus
+from planner.models import ProcedureRole, Study, StudyStatus
 
 logger = logging.getLogger(__name__)
 
@@ -137,6 +137,8 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
             reason="arrival",
             moved_on=received,
         )
+    implantation_protocol = study.procedures.get(role=ProcedureRole.IMPLANTATION)
+    cells = int(implantation_protocol.protocol_version.parameters["cells_per_site"])
     rng = np.random.default_rng(DEMO_SEED)
     # Staging readings on the morning of the randomization day.
     taken_at = dt.datetime.combine(randomized_on, dt.time(9, 30), tzinfo=lab.zone)
@@ -145,7 +147,7 @@ def _build_run(study: Study, users: dict[str, Any]) -> StudyRun:
             animal=animal,
             site="right flank",
             implanted_on=run.day0,
-            cells=500_000,
+            cells=cells,  # as the protocol says: 1 × 10⁶ CT26 cells
             operator=technician,
             viability_percent=96,
             passage=5,

@@ -48,6 +48,7 @@ from planner.services import calendar as calendar_services
 from planner.services import design, lifecycle, protocols
 from planner.services import ethics as ethics_services
 from planner.services import studies as study_services
+from planner.services.permissions import EDITORS
 from planner.types import AuthenticatedHttpRequest
 
 
@@ -485,6 +486,9 @@ def _design_context(request: HttpRequest, study: Any, **extra: Any) -> dict[str,
         "procedure_form": f.ProcedureForm(lab=study.lab, prefix="procedure"),
         "satellite_form": f.SatelliteForm(prefix="satellite"),
         "clone_form": f.CloneStudyForm(prefix="clone"),
+        "members": study.members.select_related("user").order_by("user__username"),
+        "member_form": f.StudyMemberForm(lab=study.lab, prefix="member"),
+        "can_manage_members": bool(roles_in_lab(request.user, study.lab) & set(EDITORS)),
         "amendments": study.amendments.all(),
         "is_draft": study.status == "draft",
         "is_director": Role.STUDY_DIRECTOR in roles_in_lab(request.user, study.lab),
@@ -621,6 +625,35 @@ def study_set_procedure(request: AuthenticatedHttpRequest, pk: int) -> HttpRespo
 
 
 @login_required
+@require_POST
+def study_set_member(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
+    """Add a lab member to the study or change what they may see (blinded, may dose)."""
+    study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
+    form = f.StudyMemberForm(request.POST, lab=study.lab, prefix="member")
+    if not form.is_valid():
+        for field, texts in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(text) for text in texts)}")
+        return redirect("study_detail", pk=study.pk)
+    data = form.cleaned_data
+    try:
+        member = design.set_study_member(
+            study=study,
+            user=data["user"],
+            changed_by=request.user,
+            unblinded=data["unblinded"],
+            can_dose=data["can_dose"],
+            reason=data["reason"] or None,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
+    else:
+        sees = "unblinded" if member.unblinded else "blinded"
+        doses = ", may dose" if member.can_dose else ""
+        messages.success(request, f"{member.user.get_username()}: {sees}{doses}.")
+    return redirect("study_detail", pk=study.pk)
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def study_design_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
@@ -629,11 +662,16 @@ def study_design_edit(request: AuthenticatedHttpRequest, pk: int) -> HttpRespons
         if request.method == "POST"
         else f.StudyDesignForm.for_design(study)
     )
+    if not user_sees_allocation(request.user, study):
+        # The plan's contrasts name the arms by label: not for blinded members.
+        del form.fields["analysis_plan"]
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         expected = data.pop("row_version")
         reason = data.pop("reason")
-        data["humane_endpoints"] = data.get("humane_endpoints") or {}
+        for name in ("humane_endpoints", "survival_definition", "analysis_plan"):
+            if name in form.fields:
+                data[name] = data.get(name) or {}
         for name in ("age_weeks_min", "age_weeks_max"):
             data[name] = data.get(name)
         try:

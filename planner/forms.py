@@ -269,6 +269,19 @@ class StudyDesignForm(StudyEditForm):
         widget=forms.Textarea(attrs={"rows": 3, "class": "mono"}),
         help_text="Empty: the ethics protocol's limits.",
     )
+    survival_definition = JSONTextField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "mono", "spellcheck": "false"}),
+        help_text='Empty: the defaults, fixed at approval. <code>{"time_origin": '
+        '"first_treatment", "causes": {"ulceration": "censored", …}}</code>',
+    )
+    analysis_plan = JSONTextField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4, "class": "mono", "spellcheck": "false"}),
+        help_text="Empty: the defaults (each arm against the control, each combination against "
+        "its single agents), fixed at approval. Keys: primary_endpoint, analysis_day_rule, "
+        "analysis_day, tgi_definition, dropout_policy, contrasts, synergy_model, alpha.",
+    )
 
     field_order = [
         "title",
@@ -287,6 +300,8 @@ class StudyDesignForm(StudyEditForm):
         "humane_endpoints",
         "ethics_amendment_reference",
         "blinded",
+        "survival_definition",
+        "analysis_plan",
         "reason",
         "row_version",
     ]
@@ -299,6 +314,32 @@ class StudyDesignForm(StudyEditForm):
     def for_design(cls, study: Study) -> StudyDesignForm:
         initial = {name: getattr(study, name) for name in cls.field_order if name != "reason"}
         return cls(initial=initial, lab=study.lab)
+
+
+class StudyMemberForm(forms.Form):
+    """Who works on a study and what they may see: a blinded member sees arm codes only."""
+
+    user: forms.ModelChoiceField[Any] = forms.ModelChoiceField(
+        queryset=None,  # set per lab in __init__
+        label="Lab member",
+    )
+    unblinded = forms.BooleanField(
+        required=False, label="Unblinded (sees arm labels, agents and doses)"
+    )
+    can_dose = forms.BooleanField(required=False, label="May dose (sees the dose tasks)")
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        help_text="Required when changing an existing member (kept in the audit trail).",
+    )
+
+    def __init__(self, *args: Any, lab: Lab, **kwargs: Any) -> None:
+        from django.contrib.auth import get_user_model
+
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = (  # type: ignore[attr-defined]
+            get_user_model().objects.filter(memberships__lab=lab).distinct().order_by("username")
+        )
 
 
 class ArmForm(forms.Form):

@@ -101,8 +101,10 @@ _SD_LOG_SOURCES: list[SdLogSource] = []
 
 
 def register_sd_log_source(source: SdLogSource) -> None:
-    """Register a function giving (SD of log volume, where it came from) for a lab, or None."""
-    _SD_LOG_SOURCES.append(source)
+    """Register a function giving (SD of log volume, where it came from) for a lab, or None
+    (once; a second registration of the same function is ignored)."""
+    if source not in _SD_LOG_SOURCES:
+        _SD_LOG_SOURCES.append(source)
 
 
 def default_sd_log(lab: Lab) -> tuple[float, str] | None:

@@ -25,6 +25,7 @@ urlpatterns = [
         name="study_transition",
     ),
     path("studies/<int:pk>/clone/", design_pages.study_clone, name="study_clone"),
+    path("studies/<int:pk>/members/", design_pages.study_set_member, name="study_set_member"),
     path("studies/<int:pk>/preview/", design_pages.study_preview, name="study_preview"),
     path("studies/<int:pk>/amendments/", design_pages.study_amendments, name="study_amendments"),
     path(

@@ -51,6 +51,7 @@ OBJECT_ROUTES: dict[str, Callable[[dict[type, Any]], dict[str, Any]]] = {
     "study_set_procedure": lambda objs: {"pk": objs[Study].pk},
     "study_transition": lambda objs: {"pk": objs[Study].pk, "name": "approve"},
     "study_clone": lambda objs: {"pk": objs[Study].pk},
+    "study_set_member": lambda objs: {"pk": objs[Study].pk},
     "study_preview": lambda objs: {"pk": objs[Study].pk},
     "study_amendments": lambda objs: {"pk": objs[Study].pk},
     "amendment_decide": lambda objs: {"pk": objs[Amendment].pk, "decision": "approve"},

@@ -1216,6 +1216,8 @@ def records_section(report: ReportInput) -> str:
         parts.append("<h3>Deviations</h3>" + _log_table(report.deviations))
     if report.corrections:
         parts.append("<h3>Corrections (with reasons)</h3>" + _log_table(report.corrections))
+    if report.unblindings:
+        parts.append("<h3>Unblinding</h3>" + _log_table(report.unblindings))
     if not parts:
         return ""
     return section("records", "Deviations and corrections", "".join(parts))

@@ -222,7 +222,7 @@ class ArriveItem:
 
 @dataclass(frozen=True)
 class LogEntry:
-    """A deviation, correction or amendment: when, what, why, by whom."""
+    """A deviation, correction, amendment or unblinding: when, what, why, by whom."""
 
     date: dt.date
     text: str
@@ -334,6 +334,7 @@ class ReportInput:
     deviations: tuple[LogEntry, ...] = ()
     corrections: tuple[LogEntry, ...] = ()
     amendments: tuple[LogEntry, ...] = ()
+    unblindings: tuple[LogEntry, ...] = ()
     dosing: tuple[DosingArm, ...] = ()
     welfare: tuple[WelfareArm, ...] = ()
     necropsy: tuple[NecropsyRow, ...] = ()

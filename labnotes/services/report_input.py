@@ -1047,6 +1047,7 @@ def build_report_input(
         signatures=_signature_lines(run, study, data_hash(snapshot)),
         changes_after_lock=_changes_after_lock(run),
         deviations=_deviation_log(run, blinded),
+        unblindings=_unblinding_log(run),
         qa_statement=_qa_statement(run),
     )
 
@@ -1117,6 +1118,36 @@ def _deviation_log(run: StudyRun, blinded: bool) -> tuple[rm.LogEntry, ...]:
             (d.assessed_by or d.detected_by).get_username(),
         )
         for d in rows.order_by("number")
+    )
+
+
+def _unblinding_log(run: StudyRun) -> tuple[rm.LogEntry, ...]:
+    """The study's unblinding (study director) and the emergency unblindings of this run's
+    animals (veterinarian): who, when, why. Never the arm: the record holds none."""
+    from django.db.models import Q
+
+    from labnotes.models import Unblinding, UnblindingScope
+
+    rows = (
+        Unblinding.objects.filter(study=run.study)
+        .filter(Q(scope=UnblindingScope.STUDY) | Q(animal__run=run))
+        .select_related("animal", "performed_by")
+        .order_by("performed_at", "pk")
+    )
+    lab = run.study.lab
+    return tuple(
+        rm.LogEntry(
+            lab.local_date(u.performed_at),
+            (
+                f"Emergency unblinding of animal {u.animal.tag}"
+                if u.animal is not None
+                else "Study unblinded by the study director"
+                + (" (password re-entered)" if u.password_confirmed else "")
+            ),
+            u.reason,
+            u.performed_by.get_username(),
+        )
+        for u in rows
     )
 
 
@@ -1238,6 +1269,7 @@ def build_pooled_report_input(
     assays: list[rm.AssayRow] = []
     necropsy: list[rm.NecropsyRow] = []
     corrections: list[rm.LogEntry] = []
+    unblindings: list[rm.LogEntry] = []
     batches: list[rm.RandomizationBatchInfo] = []
     for run, report in per_run:
         animals += [
@@ -1250,6 +1282,12 @@ def build_pooled_report_input(
         assays += renamed(report.assays, run.code, "animal")
         necropsy += renamed(report.necropsy, run.code, "animal")
         corrections += [replace(c, text=f"{run.code}: {c.text}") for c in report.corrections]
+        # The study's own unblinding is in every run's report: listed once.
+        unblindings += [
+            u if u.text.startswith("Study") else replace(u, text=f"{run.code}: {u.text}")
+            for u in report.unblindings
+            if not (u.text.startswith("Study") and u in unblindings)
+        ]
         batches += list(report.batches)
     flows = [r.flow for _, r in per_run if r.flow is not None]
     flow = (
@@ -1318,6 +1356,7 @@ def build_pooled_report_input(
         flow=flow,
         batches=tuple(batches),
         corrections=tuple(corrections),
+        unblindings=tuple(sorted(unblindings, key=lambda u: u.date)),
     )
 
 

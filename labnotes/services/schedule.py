@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -14,9 +15,18 @@ from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from labnotes.models import Animal, AnimalStatus, StudyRun, Task, TaskKind, TaskStatus
+from labnotes.models import (
+    Animal,
+    AnimalStatus,
+    RunStatus,
+    StudyRun,
+    Task,
+    TaskKind,
+    TaskStatus,
+)
 from labnotes.services.common import DECIDERS, RECORDERS, lab_today
 from labnotes.services.dosing import reapply_dose_modifications
+from labnotes.services.locks import active_lock
 from planner.audit import audited_change
 from planner.domain.errors import DomainError, ParameterErrors
 from planner.domain.protocol_parameters import parse_parameters
@@ -35,7 +45,14 @@ from planner.domain.working_calendar import (
 from planner.domain.working_calendar import (
     TaskStatus as CalendarStatus,
 )
-from planner.models import Lab, ProcedureRole, RegimenItem, SatelliteCohort, StudyProcedure
+from planner.models import (
+    Amendment,
+    Lab,
+    ProcedureRole,
+    RegimenItem,
+    SatelliteCohort,
+    StudyProcedure,
+)
 from planner.services.permissions import require_role
 
 PROCEDURE_TASK_KINDS: dict[str, str] = {
@@ -100,13 +117,17 @@ class _Planned(NamedTuple):
 
     @property
     def key(self) -> tuple[object, ...]:
+        """Which existing task this one is: same animal and source, same nominal date (as
+        :func:`planner.domain.amendment_effect.occurrence_changes` matches occurrences), so
+        a schedule changed by an amendment neither repeats a kept task nor drops a new one
+        whose position in the schedule moved."""
         return (
             self.animal_id,
             self.kind,
             self.regimen_item_id,
             self.procedure_id,
             self.satellite_cohort_id,
-            self.occurrence,
+            self.nominal_date,
         )
 
     @property
@@ -330,6 +351,18 @@ def _replaceable(since: dt.date) -> Q:
     return Q(status__in=[TaskStatus.DUE, TaskStatus.SKIPPED]) & Q(task_date__gte=since)
 
 
+def _free_occurrence(task: _Planned, used: set[int]) -> _Planned:
+    """``task`` with an occurrence number its source's kept tasks do not hold (and mark it
+    used). Re-expanding an unchanged schedule never collides; after an amendment moved the
+    source's occurrences, a new task whose position is taken by a kept one gets the next
+    free number."""
+    occurrence = task.occurrence
+    if occurrence in used:
+        occurrence = max(used) + 1
+    used.add(occurrence)
+    return task if occurrence == task.occurrence else task._replace(occurrence=occurrence)
+
+
 def _expand(
     run: StudyRun, animals: Iterable[Animal], today: dt.date, since: dt.date | None = None
 ) -> ExpansionResult:
@@ -356,16 +389,19 @@ def _expand(
     removed = 0
     if removable.exists():
         removed, _ = removable.delete()
-    kept = set(
-        Task.objects.filter(animal__in=chosen).values_list(
-            "animal_id",
-            "kind",
-            "regimen_item_id",
-            "procedure_id",
-            "satellite_cohort_id",
-            "occurrence",
-        )
-    )
+    kept: set[tuple[object, ...]] = set()
+    used: dict[tuple[object, ...], set[int]] = defaultdict(set)
+    for *source, nominal_date, occurrence in Task.objects.filter(animal__in=chosen).values_list(
+        "animal_id",
+        "kind",
+        "regimen_item_id",
+        "procedure_id",
+        "satellite_cohort_id",
+        "nominal_date",
+        "occurrence",
+    ):
+        kept.add((*source, nominal_date))
+        used[tuple(source)].add(occurrence)
     planner = _Planner(run, calendar)
     wanted: list[_Planned] = []
     for animal in chosen:
@@ -373,7 +409,7 @@ def _expand(
         assert arm_id is not None
         for task in planner.tasks_for(animal, regimen[arm_id], procedures, satellites[arm_id]):
             if task.date >= first_day and task.key not in kept:
-                wanted.append(task)
+                wanted.append(_free_occurrence(task, used[task.key[:-1]]))
     _insert_tasks(run, wanted)
     reapply_dose_modifications(animals=chosen, since=first_day)
     return ExpansionResult(created=len(wanted), removed=removed)
@@ -408,6 +444,29 @@ def expand_run_tasks(
             )
         )
         return _expand(run, selected, day)
+
+
+def regenerate_tasks_after_amendment(amendment: Amendment, approved_by: User) -> None:
+    """Approval listener (registered in :mod:`labnotes.apps`): regenerate the tasks of the
+    study's active, unlocked runs from the amendment's effective date on.
+
+    Runs inside :func:`planner.services.amendments.approve_amendment`'s transaction and audit
+    context (the amendment's number and reason). Tasks dated before the effective date — or
+    before today, whichever is later: the past is the record — stay exactly as they are; later
+    due tasks are replaced by the amended design's, done ones kept. Amendments that change no
+    schedule (endpoints, planned n) leave the tasks alone.
+    """
+    changes = amendment.changes or {}
+    if not (changes.get("regimen_items") or changes.get("procedures")):
+        return
+    first_day = max(lab_today(amendment.study.lab), amendment.effective_date)
+    for run in StudyRun.objects.filter(study_id=amendment.study_id, status=RunStatus.ACTIVE):
+        if active_lock(run) is not None:
+            continue
+        animals = list(
+            Animal.objects.filter(run=run, arm__isnull=False, status=AnimalStatus.ON_STUDY)
+        )
+        _expand(run, animals, first_day)
 
 
 def expand_tasks_after_randomization(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -41,6 +42,8 @@ from planner.api.serializers import (
     RegimenItemUpdateSerializer,
     StudyDesignSerializer,
     StudyDesignUpdateSerializer,
+    StudyMemberSerializer,
+    StudyMemberWriteSerializer,
     TransitionSerializer,
 )
 from planner.api.views import StudyViewSet
@@ -356,6 +359,40 @@ class StudyDesignViewSet(StudyViewSet):
             status=status.HTTP_201_CREATED,
             headers={"ETag": etag_for(clone)},
         )
+
+    @extend_schema(methods=["GET"], request=None, responses=StudyMemberSerializer(many=True))
+    @extend_schema(
+        methods=["POST"], request=StudyMemberWriteSerializer, responses=StudyMemberSerializer
+    )
+    @action(detail=True, methods=["get", "post"])
+    def members(self, request: Request, pk: str | None = None) -> Response:
+        """The study's members (GET); add one or change what they may see (POST: ``user``,
+        ``unblinded``, ``can_dose``, ``reason`` when changing). Unblinding a member of an
+        approved blinded study is for study directors."""
+        study = self.get_object()
+        if request.method == "POST":
+            serializer = StudyMemberWriteSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data
+            user = (
+                get_user_model()
+                .objects.filter(pk=data["user"], memberships__lab=study.lab)
+                .distinct()
+                .first()
+            )
+            if user is None:
+                raise ValidationError({"user": "Not a member of this study's lab."})
+            member = design.set_study_member(
+                study=study,
+                user=user,
+                changed_by=request_user(request),
+                unblinded=data["unblinded"],
+                can_dose=data["can_dose"],
+                reason=data.get("reason") or None,
+            )
+            return Response(StudyMemberSerializer(member).data)
+        members = study.members.select_related("user").order_by("user__username")
+        return Response(StudyMemberSerializer(members, many=True).data)
 
     @extend_schema(
         request=None,

@@ -17,6 +17,7 @@ from planner.models import (
     RegimenItem,
     SatelliteCohort,
     Study,
+    StudyMember,
     StudyProcedure,
 )
 
@@ -332,6 +333,22 @@ class StudyDesignSerializer(StudySerializer):
         ]
         read_only_fields = [*StudySerializer.Meta.read_only_fields, "approved_at"]
 
+    def to_representation(self, instance: Study) -> dict[str, Any]:
+        """Blinded viewers get the analysis plan without its contrasts: they name the arms by
+        label (and which one is the reference)."""
+        from planner.selectors import user_sees_allocation
+
+        data = super().to_representation(instance)
+        request = self.context.get("request")
+        plan = data.get("analysis_plan")
+        if (
+            isinstance(plan, dict)
+            and "contrasts" in plan
+            and (request is None or not user_sees_allocation(request.user, instance))
+        ):
+            data["analysis_plan"] = {k: v for k, v in plan.items() if k != "contrasts"}
+        return data
+
     def get_arms(self, study: Study) -> list[dict[str, Any]]:
         from planner.selectors import arms_for_display, user_sees_allocation
 
@@ -362,6 +379,24 @@ class StudyDesignUpdateSerializer(StudyUpdateSerializer):
 
 
 class TransitionSerializer(serializers.Serializer[Study]):
+    reason = ReasonField()
+
+
+class StudyMemberSerializer(serializers.ModelSerializer[StudyMember]):
+    """A study member: blinded (arm codes only) or unblinded, allowed to dose or not."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = StudyMember
+        fields = ["user", "username", "unblinded", "can_dose"]
+        read_only_fields = fields
+
+
+class StudyMemberWriteSerializer(serializers.Serializer[StudyMember]):
+    user = serializers.IntegerField(help_text="The lab member's user id.")
+    unblinded = serializers.BooleanField(default=False)
+    can_dose = serializers.BooleanField(default=False)
     reason = ReasonField()
 
 

@@ -14,14 +14,16 @@ collection), by its ``id``.
 At proposal every entry is validated and the values it replaces are recorded beside the new
 ones (``"previous": {...}``), so the amendment states what changed even after it is applied.
 Changes to endpoints, animal numbers or procedures need the ethics committee's amendment
-number. Approval (study director) applies the changes; the runs then regenerate their tasks
-from the effective date on (:func:`planned_changes` computes which).
+number. Approval (study director) applies the changes and, in the same transaction, calls the
+registered approval listeners: labnotes registers one that regenerates the runs' tasks from the
+effective date on (:func:`planned_changes` computes which occurrences change); the planner never
+imports labnotes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -53,6 +55,17 @@ from planner.services.permissions import EDITORS, require_role
 AMENDABLE = (StudyStatus.APPROVED, StudyStatus.ACTIVE)
 REGIMEN_FIELDS = ("schedule", "dose", "window_days", "non_working_day_rule")
 PROCEDURE_FIELDS = ("schedule", "window_days", "non_working_day_rule")
+
+#: Called with the approved (applied) amendment and its approver, inside the approval's
+#: transaction and audit context: an error refuses the approval and writes nothing.
+ApprovalListener = Callable[[Amendment, User], None]
+_APPROVAL_LISTENERS: list[ApprovalListener] = []
+
+
+def register_approval_listener(listener: ApprovalListener) -> None:
+    """Register ``listener`` for approved amendments (once; a second registration is ignored)."""
+    if listener not in _APPROVAL_LISTENERS:
+        _APPROVAL_LISTENERS.append(listener)
 
 
 def _schedule(value: Any, where: str, errors: dict[str, list[str]]) -> str | None:
@@ -250,7 +263,9 @@ def approve_amendment(*, amendment: Amendment, approved_by: User) -> Amendment:
                 decided_by=approved_by,
                 decided_at=timezone.now(),
             )
-        current.refresh_from_db()
+            current.refresh_from_db()
+            for listener in _APPROVAL_LISTENERS:
+                listener(current, approved_by)
     return current
 
 

@@ -613,11 +613,27 @@ def set_study_member(
     can_dose: bool = False,
     reason: str | None = None,
 ) -> StudyMember:
-    """Give a lab member access to the study (blinded or not, allowed to dose or not)."""
+    """Give a lab member access to the study (blinded or not, allowed to dose or not).
+
+    Once a blinded design is approved, unblinding a member reveals the allocation to them:
+    only a study director may do that.
+    """
     require_role(changed_by, study.lab, EDITORS, action="manage study members")
     require_role(user, study.lab, Role.values, action="be a member of this study")
     with transaction.atomic():
         member = StudyMember.objects.select_for_update().filter(study=study, user=user).first()
+        if (
+            unblinded
+            and not (member is not None and member.unblinded)
+            and study.blinded
+            and study.status != StudyStatus.DRAFT
+        ):
+            require_role(
+                changed_by,
+                study.lab,
+                (Role.STUDY_DIRECTOR,),
+                action="unblind a member of an approved blinded study",
+            )
         if member is None:
             with audited_change(reason=None, required=False):
                 return StudyMember.objects.create(
