@@ -317,7 +317,7 @@ class DeviceMeasurementViewSet(VivologViewSetMixin, viewsets.ViewSet):
             },
             status=status.HTTP_201_CREATED,
         )
-        # Where the time went (validate, write, endpoints, commit), for the benchmark and for
+        # Where the time went (validate, link, write, endpoints, commit), for the benchmark and for
         # anyone watching a slow instrument upload in the browser's or proxy's timing view.
         answer["Server-Timing"] = ", ".join(
             f"{phase};dur={seconds * 1000:.1f}" for phase, seconds in result.timings.items()

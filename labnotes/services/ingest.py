@@ -139,7 +139,8 @@ class IngestResult:
     measurement_ids: list[int]
     replayed: list[bool]
     flags: list[dict[str, Any]] = field(default_factory=list)
-    #: Seconds spent in each phase (validate, write, endpoints, commit): the API answers them
+    #: Seconds spent in each phase (validate, link: replays and repeats, write, endpoints,
+    #: commit): the API answers them
     #: in a ``Server-Timing`` header, the benchmark prints them.
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -225,6 +226,8 @@ class _Row:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # the common case, first
+        return value.strip()
     if value is None or isinstance(value, (dict, list)):
         return ""
     if isinstance(value, bool):
@@ -516,6 +519,12 @@ class _Validator:
         seen_client_ids: dict[tuple[int, str], int] = {}
         days: set[dt.date] = set()
         day0 = self.run.day0
+        default_operator = self.submitted_by.get_username()
+        token_serial = (
+            self.token.instrument.serial_number
+            if self.token is not None and self.token.instrument is not None
+            else ""
+        )
         for index, item in enumerate(self.items):
             if not isinstance(item, Mapping):
                 self.error(index, "", item, "invalid", "Each row is an object.")
@@ -565,7 +574,7 @@ class _Validator:
             client_id = _text(item.get("client_id"))
             if len(client_id) > 100:
                 self.error(index, "client_id", client_id, "too_long", "At most 100 characters.")
-            operator_name = _text(item.get("operator")) or self.submitted_by.get_username()
+            operator_name = _text(item.get("operator")) or default_operator
             operator_id = self.operators.get(operator_name)
             if operator_id is None:
                 self.error(
@@ -574,8 +583,8 @@ class _Validator:
                     "admin of this lab.",
                 )  # fmt: skip
             serial = _text(item.get("instrument"))
-            if not serial and self.token is not None and self.token.instrument is not None:
-                serial = self.token.instrument.serial_number
+            if not serial and token_serial:
+                serial = token_serial
             instrument = self.instruments.get(serial) if serial else None
             if len(serial) > 100:
                 self.error(index, "instrument", serial, "too_long", "At most 100 characters.")
@@ -655,14 +664,16 @@ def _link_replays_and_repeats(rows: list[_Row]) -> None:
     a same-day reading of the series become repeats of the day's latest (the API's rule)."""
     keys = sorted({(row.animal["id"], row.client_id) for row in rows if row.client_id})
     if keys:
-        # The (animal, client_id) pairs looked up in the unique index pair by pair: an
-        # ``animal IN … AND client_id IN …`` filter read every reading of the animals.
+        # The (animal, client_id) pairs looked up in the unique index pair by pair (LATERAL:
+        # the planner otherwise prefers to sort the whole table for a merge join once the
+        # pairs number thousands, and the time grows with the table).
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT m.id, m.animal_id, m.client_id "
+                "SELECT m.id, k.animal_id, k.client_id "
                 "FROM unnest(%s::bigint[], %s::text[]) AS k(animal_id, client_id) "
-                "JOIN labnotes_measurement m ON m.animal_id = k.animal_id "
-                "AND m.client_id = k.client_id AND m.client_id <> ''",
+                "CROSS JOIN LATERAL (SELECT s.id FROM labnotes_measurement s "
+                "WHERE s.animal_id = k.animal_id AND s.client_id = k.client_id "
+                "AND s.client_id <> '' LIMIT 1) AS m",
                 [[animal_id for animal_id, _ in keys], [client_id for _, client_id in keys]],
             )
             stored = {(animal_id, client_id): pk for pk, animal_id, client_id in cursor.fetchall()}
@@ -672,18 +683,37 @@ def _link_replays_and_repeats(rows: list[_Row]) -> None:
     fresh = [row for row in rows if row.replay_of is None]
     if not fresh:
         return
+    # The day's latest stored reading of each series (animal, kind, tumour) on each study day
+    # of the request (latest by taken_at, then id): one backward walk of the (animal, kind,
+    # taken_at) index per series and day, from the newest reading, stopping at the first one
+    # of that day; then the highest id among that day's readings taken at that same moment.
+    series = sorted(
+        {(row.animal["id"], row.kind, row.tumour_id, row.study_day) for row in fresh},
+        key=lambda key: (key[0], key[1], key[2] or 0, key[3]),
+    )
     latest: dict[tuple[int, str, int | None, int], tuple[dt.datetime, int]] = {}
-    for pk, animal_id, kind, tumour_id, study_day, taken_at in (
-        Measurement.objects.filter(
-            animal_id__in={row.animal["id"] for row in fresh},
-            study_day__in={row.study_day for row in fresh},
-            voided_at__isnull=True,
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT m.id, k.animal_id, k.kind, k.tumour_id, k.study_day, m.taken_at "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::integer[]) "
+            "AS k(animal_id, kind, tumour_id, study_day) "
+            "CROSS JOIN LATERAL (SELECT s.taken_at FROM labnotes_measurement s "
+            "WHERE s.animal_id = k.animal_id AND s.kind = k.kind "
+            "AND s.tumour_id IS NOT DISTINCT FROM k.tumour_id AND s.study_day = k.study_day "
+            "AND s.voided_at IS NULL ORDER BY s.taken_at DESC LIMIT 1) AS t "
+            "CROSS JOIN LATERAL (SELECT max(s.id) AS id, t.taken_at FROM labnotes_measurement s "
+            "WHERE s.animal_id = k.animal_id AND s.kind = k.kind AND s.taken_at = t.taken_at "
+            "AND s.tumour_id IS NOT DISTINCT FROM k.tumour_id AND s.study_day = k.study_day "
+            "AND s.voided_at IS NULL) AS m",
+            [
+                [key[0] for key in series],
+                [key[1] for key in series],
+                [key[2] for key in series],
+                [key[3] for key in series],
+            ],
         )
-        .order_by("animal_id", "kind", "tumour_id", "study_day", "-taken_at", "-pk")
-        .distinct("animal_id", "kind", "tumour_id", "study_day")
-        .values_list("id", "animal_id", "kind", "tumour_id", "study_day", "taken_at")
-    ):
-        latest[(animal_id, kind, tumour_id, study_day)] = (taken_at, pk)
+        for pk, animal_id, kind, tumour_id, study_day, taken_at in cursor.fetchall():
+            latest[(animal_id, kind, tumour_id, study_day)] = (taken_at, pk)
     for row in sorted(fresh, key=lambda r: (r.taken_at, r.index)):
         key = (row.animal["id"], row.kind, row.tumour_id, row.study_day)
         previous = latest.get(key)
@@ -829,6 +859,7 @@ def ingest_measurements(
         for row, pk in zip(rows, ids, strict=True):
             row.pk = pk
         _link_replays_and_repeats(rows)
+        lap("link")
         fresh = [row for row in rows if row.replay_of is None]
         _set_audit_context()
         try:
@@ -875,9 +906,10 @@ def ingest_measurements(
             _evaluate_latest(run, fresh, entry=entry_method)
         lap("endpoints")
     # Leaving the block commits when it is the outermost one, and the deferred work (foreign
-    # key checks, the audit hash chain sealing each event) runs here. Under the API the
-    # idempotency record's transaction encloses this one and commits after the answer is
-    # built: there this is a savepoint release, and the commit falls outside these timings.
+    # key checks, the audit hash chain sealing the transaction's events in one pass) runs
+    # here. Under the API the idempotency record's transaction encloses this one and commits
+    # after the answer is built: there this is a savepoint release, and the commit falls
+    # outside these timings.
     lap("commit")
     return IngestResult(
         batch=batch,

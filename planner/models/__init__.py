@@ -2,7 +2,12 @@ from planner.models.calendar import Closure, Holiday
 from planner.models.ethics import EthicsApproval, EthicsProtocol, Severity
 from planner.models.platform import IdempotencyRecord, OutboundMessage, OutboundStatus
 from planner.models.protocols import ProtocolTemplate, ProtocolVersion, ProtocolVersionStatus
-from planner.models.security import AuditChainLink, SecurityEvent, SecurityEventKind
+from planner.models.security import (
+    AuditChainLink,
+    AuditChainPending,
+    SecurityEvent,
+    SecurityEventKind,
+)
 from planner.models.signatures import ChangePolicy, Signature, SignatureMeaning
 from planner.models.studies import (
     Amendment,
@@ -26,6 +31,7 @@ __all__ = [
     "AmendmentStatus",
     "Arm",
     "AuditChainLink",
+    "AuditChainPending",
     "ChangePolicy",
     "Closure",
     "EthicsApproval",

@@ -3,13 +3,15 @@
 Both tables are append-only: UPDATE and DELETE are refused by triggers, and the runtime
 database role may only INSERT into (and SELECT from) ``SecurityEvent`` and only SELECT from
 ``AuditChainLink`` (links are written by a SECURITY DEFINER trigger function owned by the
-owner role, see ``planner.security.audit_chain``).
+owner role, see ``planner.security.audit_chain``). ``AuditChainPending`` holds, until its
+transaction commits, which audit events a transaction inserted; only those functions write it.
 """
 
 from __future__ import annotations
 
 import pgtrigger
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models.functions import Now
 
@@ -116,3 +118,25 @@ class AuditChainLink(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.event_table}:{self.event_id} {self.hash[:12]}"
+
+
+class AuditChainPending(models.Model):
+    """Audit events a transaction inserted, not sealed yet: one row per INSERT statement on an
+    event table, written by that table's ``vivolog_audit_chain`` statement trigger and deleted
+    when the transaction's events are sealed at commit (``planner.security.audit_chain``).
+
+    Outside a writing transaction the table is empty: a row a committed transaction left behind
+    is an event that was never sealed. ``opens`` marks the transaction's first pending row, the
+    one whose deferred ``vivolog_audit_chain_seal`` trigger seals them all.
+    """
+
+    txid = models.BigIntegerField()
+    event_table = models.CharField(max_length=63)
+    event_ids = ArrayField(models.BigIntegerField())
+    opens = models.BooleanField()
+
+    class Meta:
+        indexes = [models.Index(fields=["txid"], name="auditchainpending_txid")]
+
+    def __str__(self) -> str:
+        return f"{len(self.event_ids)} pending {self.event_table} events of transaction {self.txid}"

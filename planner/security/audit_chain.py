@@ -3,24 +3,39 @@
 
 How it works (what a QA auditor is asked to trust):
 
-* Every pghistory event table carries a deferred constraint trigger, ``vivolog_audit_chain``,
-  that fires once per event row **at commit**. It takes a transaction-scoped advisory lock,
-  reads the last link and appends ``AuditChainLink(seq + 1, table, event id, payload,
-  previous_hash, hash)`` with ``hash = SHA-256(previous_hash | table | payload)`` and
-  ``payload`` PostgreSQL's canonical ``jsonb`` text of the event row. Sealing at commit (not at
-  the INSERT statement) means the chain lock is held only for the commit itself: writers never
-  wait on it while holding row locks, so it cannot deadlock with them, and chain order is
-  commit order.
-* The trigger function is ``SECURITY DEFINER``, owned by the owner role: the runtime role can
-  read the chain but cannot write it (it has SELECT only on the link table, and no EXECUTE on
-  the append function).
+* Every audit event is sealed **at the commit of the transaction that wrote it** as a link
+  ``AuditChainLink(seq, table, event id, payload, previous_hash, hash)`` with
+  ``hash = SHA-256(previous_hash | table | payload)`` and ``payload`` PostgreSQL's canonical
+  ``jsonb`` text of the event row; ``seq`` counts up from 1 with no gap.
+* Collecting: every pghistory event table carries a statement-level ``AFTER INSERT`` trigger,
+  ``vivolog_audit_chain``, that records the ids of the events the statement inserted (its
+  transition table) as one ``AuditChainPending`` row of the transaction. A reading-by-reading
+  write records one row per event; a bulk ingest of 5,000 readings, whose events are inserted
+  by one statement, records one row.
+* Sealing: the transaction's first pending row carries a deferred constraint trigger,
+  ``vivolog_audit_chain_seal`` (``WHEN (NEW.opens)``: later pending rows of the same
+  transaction queue nothing), that fires **at commit**. It takes a transaction-scoped advisory
+  lock, reads the last link, appends one link per pending event — pending rows in the order
+  they were written, events of a row in id order, i.e. the order the transaction inserted
+  them — and deletes the transaction's pending rows. A pending row written after that (by
+  work that runs at commit after the seal) finds none left, opens again and is sealed by its
+  own firing before the commit ends. A savepoint rolled back takes its events, their pending
+  row and (when it was the opening one) its queued seal away together, so the next pending
+  row opens again. Sealing at commit (not at the INSERT statement) means the chain lock is
+  held only for the commit itself: writers never wait on it while holding row locks, so it
+  cannot deadlock with them, and chain order is commit order (a transaction's events are
+  contiguous in the chain).
+* The trigger functions are ``SECURITY DEFINER``, owned by the owner role: the runtime role
+  can read the chain and the pending table but cannot write either (SELECT only on both, and
+  no EXECUTE on the chain functions), so it can neither add, alter nor skip a link.
 * All audit triggers (pghistory's insert/update/delete triggers, the append-only triggers on
   event tables and the chain triggers) are set ``ENABLE ALWAYS`` so that
   ``session_replication_role = replica`` does not switch them off.
 * ``verify_audit`` recomputes every hash in Python from the stored payloads, checks the
   sequence has no gap, that every event row still equals its sealed payload, that every event
-  is sealed, that every tracked row equals its latest audit event (a change made with the
-  tracking trigger bypassed shows up here), and that every audit trigger is present and
+  is sealed, that no committed transaction left pending events behind, that every tracked row
+  equals its latest audit event (a change made with the tracking trigger bypassed shows up
+  here), and that every audit trigger is present, is the chain trigger it should be, and is
   enabled ALWAYS. It prints the chain head (sequence number and hash): recording that value
   outside the database (the nightly log, backup manifests) is what makes a rewrite of the
   whole chain by the database owner detectable too.
@@ -42,10 +57,16 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 GENESIS_HASH = "0" * 64
 CHAIN_TRIGGER = "vivolog_audit_chain"
+SEAL_TRIGGER = "vivolog_audit_chain_seal"
+COLLECT_FUNCTION = "vivolog_audit_chain_collect"
+SEAL_FUNCTION = "vivolog_audit_chain_seal"
 LINK_TABLE = "planner_auditchainlink"
+PENDING_TABLE = "planner_auditchainpending"
 # pg_advisory_xact_lock key of the chain: hashtext('vivolog.audit_chain') computed once, so
 # the verifier and the installer take the same lock as the trigger.
 CHAIN_LOCK_SQL = "pg_advisory_xact_lock(hashtext('vivolog.audit_chain'))"
+# Links are inserted this many at a time by the seal (bounds its memory on huge transactions).
+SEAL_FLUSH_ROWS = 10_000
 
 # The chain functions. ``SET timezone`` and ``extra_float_digits`` pin the text form of
 # timestamps and floats in the payload, whatever the writing session's settings were.
@@ -79,24 +100,129 @@ END
 $$;
 REVOKE ALL ON FUNCTION vivolog_audit_chain_append(text, bigint, text, boolean) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION vivolog_seal_audit_event() RETURNS trigger
+-- Statement level, AFTER INSERT on an event table: the statement's events (transition table
+-- vivolog_new_events) become one pending row of the transaction. The transaction's first
+-- pending row "opens": its deferred seal trigger fires at commit.
+CREATE OR REPLACE FUNCTION {COLLECT_FUNCTION}() RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    me bigint := pg_current_xact_id()::text::bigint;
+    ids bigint[];
+BEGIN
+    SELECT array_agg(pgh_id ORDER BY pgh_id) INTO ids FROM vivolog_new_events;
+    IF ids IS NOT NULL THEN
+        INSERT INTO {PENDING_TABLE} (txid, event_table, event_ids, opens)
+        VALUES (me, TG_TABLE_NAME, ids,
+                NOT EXISTS (SELECT 1 FROM {PENDING_TABLE} WHERE txid = me));
+    END IF;
+    RETURN NULL;
+END
+$$;
+REVOKE ALL ON FUNCTION {COLLECT_FUNCTION}() FROM PUBLIC;
+
+-- Deferred, on the transaction's opening pending row: seal every pending event of the
+-- transaction in order (pending rows by id, events of a row by id), then forget them.
+CREATE OR REPLACE FUNCTION {SEAL_FUNCTION}() RETURNS trigger
 LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = pg_catalog, public
 SET timezone = 'UTC'
 SET extra_float_digits = 1
 AS $$
+DECLARE
+    me bigint := pg_current_xact_id()::text::bigint;
+    pending record;
+    event record;
+    last_seq bigint;
+    last_hash text;
+    found_events integer;
+    tables text[] := '{{}}';
+    ids bigint[] := '{{}}';
+    payloads text[] := '{{}}';
+    previous text[] := '{{}}';
+    hashes text[] := '{{}}';
 BEGIN
-    PERFORM vivolog_audit_chain_append(TG_TABLE_NAME, NEW.pgh_id, to_jsonb(NEW)::text, false);
+    PERFORM {CHAIN_LOCK_SQL};
+    SELECT seq, hash INTO last_seq, last_hash
+      FROM {LINK_TABLE} ORDER BY seq DESC LIMIT 1;
+    IF last_seq IS NULL THEN
+        last_seq := 0;
+        last_hash := repeat('0', 64);
+    END IF;
+    FOR pending IN
+        SELECT p.event_table, p.event_ids FROM {PENDING_TABLE} p WHERE p.txid = me ORDER BY p.id
+    LOOP
+        found_events := 0;
+        -- The events by their ids (one index probe each), in the pending row's order.
+        FOR event IN EXECUTE format(
+            'SELECT e.pgh_id, to_jsonb(e)::text AS payload '
+            'FROM unnest($1) WITH ORDINALITY AS k(id, n) JOIN %I e ON e.pgh_id = k.id '
+            'ORDER BY k.n', pending.event_table
+        ) USING pending.event_ids
+        LOOP
+            tables := array_append(tables, pending.event_table::text);
+            ids := array_append(ids, event.pgh_id);
+            payloads := array_append(payloads, event.payload);
+            previous := array_append(previous, last_hash);
+            last_hash := encode(sha256(convert_to(
+                last_hash || '|' || pending.event_table || '|' || event.payload, 'UTF8'
+            )), 'hex');
+            hashes := array_append(hashes, last_hash);
+            found_events := found_events + 1;
+            IF cardinality(ids) >= {SEAL_FLUSH_ROWS} THEN
+                INSERT INTO {LINK_TABLE}
+                    (seq, event_table, event_id, payload, previous_hash, hash, sealed_at,
+                     backfilled)
+                SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
+                  FROM unnest(tables, ids, payloads, previous, hashes)
+                       WITH ORDINALITY AS u(t, i, p, r, h, n);
+                last_seq := last_seq + cardinality(ids);
+                tables := '{{}}'; ids := '{{}}'; payloads := '{{}}';
+                previous := '{{}}'; hashes := '{{}}';
+            END IF;
+        END LOOP;
+        IF found_events <> cardinality(pending.event_ids) THEN
+            RAISE EXCEPTION 'audit chain: % of % pending % events not found',
+                cardinality(pending.event_ids) - found_events, cardinality(pending.event_ids),
+                pending.event_table;
+        END IF;
+    END LOOP;
+    IF cardinality(ids) > 0 THEN
+        INSERT INTO {LINK_TABLE}
+            (seq, event_table, event_id, payload, previous_hash, hash, sealed_at, backfilled)
+        SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
+          FROM unnest(tables, ids, payloads, previous, hashes)
+               WITH ORDINALITY AS u(t, i, p, r, h, n);
+    END IF;
+    DELETE FROM {PENDING_TABLE} WHERE txid = me;
     RETURN NULL;
 END
 $$;
+REVOKE ALL ON FUNCTION {SEAL_FUNCTION}() FROM PUBLIC;
 """
 
-DROP_CHAIN_FUNCTIONS_SQL = """
-DROP FUNCTION IF EXISTS vivolog_seal_audit_event() CASCADE;
+# Before issue 11 each event row had its own deferred row trigger calling this function.
+OLD_SEAL_FUNCTION = "vivolog_seal_audit_event"
+
+DROP_CHAIN_FUNCTIONS_SQL = f"""
+DROP FUNCTION IF EXISTS {COLLECT_FUNCTION}() CASCADE;
+DROP FUNCTION IF EXISTS {SEAL_FUNCTION}() CASCADE;
+DROP FUNCTION IF EXISTS {OLD_SEAL_FUNCTION}() CASCADE;
 DROP FUNCTION IF EXISTS vivolog_audit_chain_append(text, bigint, text, boolean);
 """
+
+COLLECT_TRIGGER_SQL = (
+    "CREATE TRIGGER {trigger} AFTER INSERT ON {table} REFERENCING NEW TABLE AS vivolog_new_events "
+    f"FOR EACH STATEMENT EXECUTE FUNCTION {COLLECT_FUNCTION}()"
+)
+SEAL_TRIGGER_SQL = (
+    f"CREATE CONSTRAINT TRIGGER {SEAL_TRIGGER} AFTER INSERT ON {PENDING_TABLE} "
+    "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (NEW.opens) "
+    f"EXECUTE FUNCTION {SEAL_FUNCTION}()"
+)
 
 
 def link_hash(previous_hash: str, table: str, payload: str) -> str:
@@ -146,33 +272,84 @@ def audit_trigger_names(triggers: Iterable[tuple[str, str]]) -> list[tuple[str, 
     )
 
 
-def install_chain(using: BaseDatabaseWrapper | None = None) -> dict[str, int]:
-    """Create the chain functions, put the chain trigger on every event table, seal events
-    that predate their table's trigger (marked ``backfilled``), and set every audit trigger
-    ENABLE ALWAYS. Idempotent; run as the owner role after every migrate.
+def _chain_triggers(cursor: Any) -> dict[tuple[str, str], tuple[str, int, bool]]:
+    """(table, trigger name) → (function, tgtype, initially deferred) of every chain trigger."""
+    cursor.execute(
+        "SELECT c.relname, t.tgname, p.proname, t.tgtype, t.tginitdeferred "
+        "FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_proc p ON p.oid = t.tgfoid "
+        "WHERE n.nspname = current_schema() AND NOT t.tgisinternal AND t.tgname IN (%s, %s)",
+        [CHAIN_TRIGGER, SEAL_TRIGGER],
+    )
+    return {
+        (table, name): (function, int(kind), bool(deferred))
+        for table, name, function, kind, deferred in cursor.fetchall()
+    }
 
-    Returns counts: ``tables`` newly given a chain trigger, ``backfilled`` events,
-    ``always`` triggers switched to ENABLE ALWAYS.
+
+# pg_trigger.tgtype bits: ROW 1, BEFORE 2, INSERT 4 (AFTER and FOR EACH STATEMENT are 0 bits).
+_ROW, _BEFORE, _INSERT = 1, 2, 4
+
+
+def _is_collect_trigger(found: tuple[str, int, bool] | None) -> bool:
+    """The event table's chain trigger as it should be: statement level, after insert."""
+    return (
+        found is not None
+        and found[0] == COLLECT_FUNCTION
+        and found[1] & (_ROW | _BEFORE) == 0
+        and found[1] & _INSERT != 0
+    )
+
+
+def _is_seal_trigger(found: tuple[str, int, bool] | None) -> bool:
+    """The pending table's seal trigger as it should be: row level, after insert, deferred."""
+    return (
+        found is not None
+        and found[0] == SEAL_FUNCTION
+        and found[1] & (_ROW | _BEFORE | _INSERT) == _ROW | _INSERT
+        and found[2]
+    )
+
+
+def install_chain(using: BaseDatabaseWrapper | None = None) -> dict[str, int]:
+    """Create the chain functions, put the chain trigger on every event table and the seal
+    trigger on the pending table, seal events that predate their table's trigger (marked
+    ``backfilled``), and set every audit trigger ENABLE ALWAYS. Idempotent; run as the owner
+    role after every migrate. A chain or seal trigger of another definition (an earlier
+    version's per-row ``vivolog_audit_chain``) is dropped and created anew; events it sealed
+    stay sealed, so nothing is backfilled for it.
+
+    Returns counts: ``tables`` newly given a chain trigger, ``replaced`` chain or seal triggers
+    of an earlier definition, ``backfilled`` events, ``always`` triggers switched to ENABLE
+    ALWAYS.
     """
     conn = using or default_connection
-    counts = {"tables": 0, "backfilled": 0, "always": 0}
+    counts = {"tables": 0, "replaced": 0, "backfilled": 0, "always": 0}
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:
         tables = _existing_tables(cursor)
-        if LINK_TABLE not in tables:
+        if LINK_TABLE not in tables or PENDING_TABLE not in tables:
             return counts
         cursor.execute(CHAIN_FUNCTIONS_SQL)
         cursor.execute("SET LOCAL timezone = 'UTC'")
         cursor.execute("SET LOCAL extra_float_digits = 1")
-        triggers = _triggers(cursor)
+        chain_triggers = _chain_triggers(cursor)
+        seal = chain_triggers.get((PENDING_TABLE, SEAL_TRIGGER))
+        if not _is_seal_trigger(seal):
+            if seal is not None:
+                cursor.execute(f"DROP TRIGGER {SEAL_TRIGGER} ON {PENDING_TABLE}")
+                counts["replaced"] += 1
+            cursor.execute(SEAL_TRIGGER_SQL)
         for model in event_models():
             table = model._meta.db_table
-            if table not in tables or (table, CHAIN_TRIGGER) in triggers:
+            found = chain_triggers.get((table, CHAIN_TRIGGER))
+            if table not in tables or _is_collect_trigger(found):
                 continue
-            cursor.execute(
-                f"CREATE CONSTRAINT TRIGGER {CHAIN_TRIGGER} AFTER INSERT ON {_quote(table)} "
-                "DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
-                "EXECUTE FUNCTION vivolog_seal_audit_event()"
-            )
+            if found is not None:
+                cursor.execute(f"DROP TRIGGER {CHAIN_TRIGGER} ON {_quote(table)}")
+            cursor.execute(COLLECT_TRIGGER_SQL.format(trigger=CHAIN_TRIGGER, table=_quote(table)))
+            if found is not None:
+                counts["replaced"] += 1
+                continue
             counts["tables"] += 1
             # Events written before the trigger existed (earlier versions, data migrations in
             # the same migrate run) are sealed now, in id order, and marked as backfilled.
@@ -188,6 +365,15 @@ def install_chain(using: BaseDatabaseWrapper | None = None) -> dict[str, int]:
                     [table, event_id, payload],
                 )
                 counts["backfilled"] += 1
+        # The per-row seal function of before, once no trigger calls it any more.
+        cursor.execute(
+            "SELECT p.oid FROM pg_proc p WHERE p.proname = %s AND p.pronamespace = "
+            "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND NOT EXISTS "
+            "(SELECT 1 FROM pg_trigger t WHERE t.tgfoid = p.oid)",
+            [OLD_SEAL_FUNCTION],
+        )
+        if cursor.fetchone() is not None:
+            cursor.execute(f"DROP FUNCTION {OLD_SEAL_FUNCTION}()")
         triggers = _triggers(cursor)
         for table, name in audit_trigger_names(triggers):
             if triggers[(table, name)] != "A":
@@ -249,11 +435,13 @@ def verify_audit_trail(using: BaseDatabaseWrapper | None = None) -> AuditReport:
             return report
         _verify_links(cursor, report)
         triggers = _triggers(cursor)
+        chain_triggers = _chain_triggers(cursor)
+        _verify_pending(cursor, tables, chain_triggers, report)
         for model in event_models():
             table = model._meta.db_table
             if table not in tables:
                 continue
-            _verify_event_table(cursor, table, triggers, report)
+            _verify_event_table(cursor, table, chain_triggers, report)
             tracked = model.pgh_tracked_model
             trackers: list[Any] = list(model.pgh_trackers or [])
             labels = {tracker.label for tracker in trackers}
@@ -309,14 +497,55 @@ def _collect(cursor: Any, sql: str, params: list[Any], describe: Any, report: Au
         report.problems.append(f"… and {len(rows) - MAX_PROBLEMS_PER_CHECK} more like the above")
 
 
+def _verify_pending(
+    cursor: Any,
+    tables: set[str],
+    chain_triggers: dict[tuple[str, str], tuple[str, int, bool]],
+    report: AuditReport,
+) -> None:
+    if PENDING_TABLE not in tables:
+        report.problems.append(f"the chain's pending table {PENDING_TABLE} does not exist")
+        return
+    seal = chain_triggers.get((PENDING_TABLE, SEAL_TRIGGER))
+    if seal is None:
+        report.problems.append(f"the pending table {PENDING_TABLE} has no seal trigger")
+    elif not _is_seal_trigger(seal):
+        report.problems.append(
+            f"the seal trigger {SEAL_TRIGGER} on {PENDING_TABLE} is not the deferred row "
+            f"trigger calling {SEAL_FUNCTION}"
+        )
+    # A pending row seen here (other than the calling transaction's own, not committed yet)
+    # belongs to a committed transaction, which should have sealed and deleted it.
+    _collect(
+        cursor,
+        f"SELECT txid, event_table, cardinality(event_ids) FROM {PENDING_TABLE} "
+        "WHERE txid IS DISTINCT FROM pg_current_xact_id_if_assigned()::text::bigint ORDER BY id",
+        [],
+        lambda row: (
+            f"{row[2]} {row[1]} audit event(s) of committed transaction {row[0]} were collected "
+            "but never sealed"
+        ),
+        report,
+    )
+
+
 def _verify_event_table(
-    cursor: Any, table: str, triggers: dict[tuple[str, str], str], report: AuditReport
+    cursor: Any,
+    table: str,
+    chain_triggers: dict[tuple[str, str], tuple[str, int, bool]],
+    report: AuditReport,
 ) -> None:
     quoted = _quote(table)
     cursor.execute(f"SELECT count(*) FROM {quoted}")
     report.events += cursor.fetchone()[0]
-    if (table, CHAIN_TRIGGER) not in triggers:
+    found = chain_triggers.get((table, CHAIN_TRIGGER))
+    if found is None:
         report.problems.append(f"event table {table} has no chain trigger ({CHAIN_TRIGGER})")
+    elif not _is_collect_trigger(found):
+        report.problems.append(
+            f"the chain trigger {CHAIN_TRIGGER} on {table} is not the statement trigger "
+            f"calling {COLLECT_FUNCTION}"
+        )
     # Events never sealed: inserted while the chain trigger was disabled or bypassed.
     _collect(
         cursor,

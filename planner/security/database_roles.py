@@ -4,7 +4,7 @@ Migrations run as the owner role (whatever ``DATABASE_URL`` names when ``migrate
 runtime role owns nothing and gets, table by table:
 
 * audit event tables, the security log: SELECT, INSERT (append only);
-* the audit chain and ``django_migrations``: SELECT;
+* the audit chain, its pending events and ``django_migrations``: SELECT;
 * every other table: SELECT, INSERT, UPDATE, DELETE;
 * no TRUNCATE, REFERENCES or TRIGGER anywhere, and no CREATE on the schema.
 
@@ -27,7 +27,7 @@ from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from config.env import ConfigError, env_str, parse_database_url
-from planner.security.audit_chain import LINK_TABLE, event_models, install_chain
+from planner.security.audit_chain import LINK_TABLE, PENDING_TABLE, event_models, install_chain
 
 DEFAULT_RUNTIME_ROLE = "vivolog_app"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -84,7 +84,7 @@ def append_only_tables() -> set[str]:
     return tables
 
 
-READ_ONLY_TABLES = {LINK_TABLE, "django_migrations"}
+READ_ONLY_TABLES = {LINK_TABLE, PENDING_TABLE, "django_migrations"}
 
 
 def provision_runtime_role(

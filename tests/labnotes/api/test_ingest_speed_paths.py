@@ -152,6 +152,7 @@ def test_bulk_ingest_leaves_one_sealed_audit_event_per_row_and_a_verified_trail(
     timing = response["Server-Timing"]
     assert [part.split(";")[0] for part in timing.split(", ")] == [
         "validate",
+        "link",
         "write",
         "endpoints",
         "commit",
