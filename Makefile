@@ -9,9 +9,9 @@ STAMP := $(VENV)/.installed
 DEBIAN_PACKAGES := chromium r-base-core r-cran-survival r-cran-nlme r-cran-clubsandwich \
 	poppler-utils libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
 PYTEST_ARGS ?=
-# pytest-xdist workers (each with its own test database and Celery queue); 0: one process, the
-# default until the loadgroup run below runs every collected test (see README, `make test`).
-TEST_WORKERS ?= 0
+# pytest-xdist workers (each with its own test database and Celery queue): one per CPU, at most
+# four; TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 XDIST_ARGS := $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --maxprocesses 4 --dist loadgroup)
 
 .PHONY: run test check deps venv lint typecheck demo-reset smoke-embedded bench clean-var

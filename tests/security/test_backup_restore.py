@@ -20,7 +20,9 @@ from planner.services import tenancy
 from tests.factories import MembershipFactory, StudyFactory, UserFactory
 from tests.security.conftest import current_database_url
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# A restore provisions the cluster-wide runtime role: under pytest-xdist these tests share the
+# worker of the other runtime-role tests (two GRANTs on one role at once fail).
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("runtime_role")]
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
