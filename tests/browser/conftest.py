@@ -11,11 +11,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.support.browser import launch_chromium
 
 BROWSER_TESTS_DIR = Path(__file__).resolve().parent
+
+# Assertions wait up to 15 s for the page to get there (Playwright's default is 5 s): a saved
+# cell's status follows two requests, which on a loaded two-core machine took longer than 5 s.
+expect.set_options(timeout=15_000)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
