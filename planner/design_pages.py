@@ -475,12 +475,13 @@ def calendar_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 def _design_context(request: HttpRequest, study: Any, **extra: Any) -> dict[str, Any]:
     sees = user_sees_allocation(request.user, study)
+    roles = roles_in_lab(request.user, study.lab)
     context = {
         "study": study,
         "sees_allocation": sees,
         "arms": arms_for_display(request.user, study),
         "procedures": study.procedures.select_related("protocol_version__template"),
-        "roles": roles_in_lab(request.user, study.lab),
+        "roles": roles,
         "arm_form": f.ArmForm(prefix="arm"),
         "regimen_form": f.RegimenItemForm(lab=study.lab, prefix="item"),
         "procedure_form": f.ProcedureForm(lab=study.lab, prefix="procedure"),
@@ -488,10 +489,10 @@ def _design_context(request: HttpRequest, study: Any, **extra: Any) -> dict[str,
         "clone_form": f.CloneStudyForm(prefix="clone"),
         "members": study.members.select_related("user").order_by("user__username"),
         "member_form": f.StudyMemberForm(lab=study.lab, prefix="member"),
-        "can_manage_members": bool(roles_in_lab(request.user, study.lab) & set(EDITORS)),
+        "can_manage_members": bool(roles & set(EDITORS)),
         "amendments": study.amendments.all(),
         "is_draft": study.status == "draft",
-        "is_director": Role.STUDY_DIRECTOR in roles_in_lab(request.user, study.lab),
+        "is_director": Role.STUDY_DIRECTOR in roles,
     }
     context.update(extra)
     failed = extra.get("failed_arm")
@@ -630,27 +631,24 @@ def study_set_member(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     """Add a lab member to the study or change what they may see (blinded, may dose)."""
     study = get_object_or_404(list_studies_for_user(request.user), pk=pk)
     form = f.StudyMemberForm(request.POST, lab=study.lab, prefix="member")
-    if not form.is_valid():
-        for field, texts in form.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(text) for text in texts)}")
-        return redirect("study_detail", pk=study.pk)
-    data = form.cleaned_data
-    try:
-        member = design.set_study_member(
-            study=study,
-            user=data["user"],
-            changed_by=request.user,
-            unblinded=data["unblinded"],
-            can_dose=data["can_dose"],
-            reason=data["reason"] or None,
-        )
-    except (ValidationError, PermissionDenied) as error:
-        messages.error(request, " ".join(getattr(error, "messages", [str(error)])))
-    else:
-        sees = "unblinded" if member.unblinded else "blinded"
-        doses = ", may dose" if member.can_dose else ""
-        messages.success(request, f"{member.user.get_username()}: {sees}{doses}.")
-    return redirect("study_detail", pk=study.pk)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = design.set_study_member(
+                study=study,
+                user=data["user"],
+                changed_by=request.user,
+                unblinded=data["unblinded"],
+                can_dose=data["can_dose"],
+                reason=data["reason"] or None,
+            )
+        except (ValidationError, PermissionDenied) as error:
+            _errors_to_form(form, error)
+        else:
+            sees = "unblinded" if member.unblinded else "blinded"
+            doses = ", may dose" if member.can_dose else ""
+            messages.success(request, f"{member.user.get_username()}: {sees}{doses}.")
+    return _design_response(request, study, member_form=form)
 
 
 @login_required

@@ -17,31 +17,17 @@ from django.utils import timezone
 from labnotes.reports.model import AssayRow
 from labnotes.reports.results import compute_results
 from labnotes.services.report_input import (
-    ReportOptions,
-    build_report_input,
     current_data_hash,
     data_hash,
     snapshot_run,
 )
 from tests.labnotes.builders import SENTINEL_LABEL
-from tests.labnotes.reports.report_run import ReportRun, build_report_run
+from tests.labnotes.reports.report_run import ReportRun, build_report_run, final_report_input
 
 
 @pytest.fixture
 def report_run(lab: Any) -> ReportRun:
     return build_report_run(lab=lab)
-
-
-def _input(report_run: ReportRun, *, blinded: bool) -> Any:
-    return build_report_input(
-        run=report_run.run,
-        snapshot=snapshot_run(report_run.run),
-        kind="final",
-        blinded=blinded,
-        options=ReportOptions(),
-        generated_by="t",
-        generated_at=timezone.now(),
-    )
 
 
 @pytest.mark.django_db
@@ -83,7 +69,7 @@ def test_assay_rows_reach_the_report_by_animal_arm_when_selectors_return_rows(
     ]
     monkeypatch.setattr("labnotes.selectors_elisa.elisa_report_rows", lambda run: elisa)
     monkeypatch.setattr("labnotes.selectors_flow.flow_report_rows", lambda run: flow)
-    unblinded = _input(report_run, blinded=False)
+    unblinded = final_report_input(report_run, blinded=False)
     assert len(unblinded.assays) == len(randomized) + 1  # the unknown tag is left out
     arm_of = {a.tag: a.arm for a in randomized}
     for row in unblinded.assays:
@@ -91,7 +77,7 @@ def test_assay_rows_reach_the_report_by_animal_arm_when_selectors_return_rows(
     assert {r.timing for r in unblinded.assays} == {"scheduled", "endpoint"}
     # The data hash counts the results: a report built before them is stale.
     assert current_data_hash(report_run.run) != before
-    blinded = _input(report_run, blinded=True)
+    blinded = final_report_input(report_run, blinded=True)
     for row in blinded.assays:
         assert row.group == arm_of[row.animal].code
     results = compute_results(blinded)
@@ -221,7 +207,7 @@ def test_dosing_welfare_and_necropsy_sections_counted_per_arm_when_records_exist
             terminal_body_weight_g="21.5",
             tumour_weights=[{"tumour": animal.tumours.get().pk, "weight_mg": weight}],
         )
-    unblinded = _input(report_run, blinded=False)
+    unblinded = final_report_input(report_run, blinded=False)
     results = compute_results(unblinded).json
     dosing = {row["group"]: row for row in results["dosing"]}
     assert set(dosing) == {first_arm.label, second_arm.label}  # arms without records absent
@@ -264,7 +250,7 @@ def test_dosing_welfare_and_necropsy_sections_counted_per_arm_when_records_exist
         assert heading in html
     # The data hash counts these records; the blinded variant names arms by code only.
     assert current_data_hash(report_run.run) != data_hash(before)
-    blinded = _input(report_run, blinded=True)
+    blinded = final_report_input(report_run, blinded=True)
     blinded_results = compute_results(blinded)
     text = json.dumps(blinded_results.json, ensure_ascii=False) + render_html(
         blinded, blinded_results

@@ -14,26 +14,13 @@ from labnotes.services.blinding import emergency_unblind_animal, unblind_study
 from labnotes.services.report_input import (
     ReportOptions,
     build_pooled_report_input,
-    build_report_input,
     snapshot_run,
 )
 from tests.factories import TEST_PASSWORD, MembershipFactory, UserFactory
 from tests.labnotes.builders import SENTINEL_LABEL
-from tests.labnotes.reports.report_run import ReportRun, build_report_run
+from tests.labnotes.reports.report_run import build_report_run, final_report_input
 
 pytestmark = pytest.mark.django_db
-
-
-def _input(report_run: ReportRun, *, blinded: bool) -> Any:
-    return build_report_input(
-        run=report_run.run,
-        snapshot=snapshot_run(report_run.run),
-        kind="final",
-        blinded=blinded,
-        options=ReportOptions(),
-        generated_by="t",
-        generated_at=timezone.now(),
-    )
 
 
 def _vet(lab: Any) -> Any:
@@ -44,7 +31,7 @@ def _vet(lab: Any) -> Any:
 
 def test_report_lists_no_unblinding_when_nobody_unblinded(lab):
     report_run = build_report_run(lab=lab)
-    report = _input(report_run, blinded=True)
+    report = final_report_input(report_run, blinded=True)
     assert report.unblindings == ()
     assert "Unblinding" not in records_section(report)
 
@@ -54,7 +41,7 @@ def test_emergency_and_study_unblinding_appear_in_the_report_without_the_arm(lab
     design, animal = report_run.design, report_run.animals[0]
     vet = _vet(lab)
     emergency_unblind_animal(animal=animal, performed_by=vet, reason="bleeding ulcer: treat")
-    blinded = _input(report_run, blinded=True)
+    blinded = final_report_input(report_run, blinded=True)
     [entry] = blinded.unblindings
     assert entry.text == f"Emergency unblinding of animal {animal.tag}"
     assert (entry.reason, entry.by) == ("bleeding ulcer: treat", vet.get_username())
@@ -69,7 +56,7 @@ def test_emergency_and_study_unblinding_appear_in_the_report_without_the_arm(lab
         password=TEST_PASSWORD,
         reason="all readings taken",
     )
-    unblinded = _input(report_run, blinded=False)
+    unblinded = final_report_input(report_run, blinded=False)
     assert [e.text for e in unblinded.unblindings] == [
         f"Emergency unblinding of animal {animal.tag}",
         "Study unblinded by the study director (password re-entered)",
