@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from django.apps import apps
+from django.db import InternalError, transaction
 from django.db import connection as default_connection
-from django.db import transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from config.env import ConfigError, env_str, parse_database_url
@@ -87,6 +88,10 @@ def append_only_tables() -> set[str]:
 READ_ONLY_TABLES = {LINK_TABLE, PENDING_TABLE, "django_migrations"}
 
 
+#: How often provisioning is tried when another session changes the same catalog row.
+PROVISION_ATTEMPTS = 5
+
+
 def provision_runtime_role(
     role: RuntimeRole, *, using: BaseDatabaseWrapper | None = None
 ) -> dict[str, Any]:
@@ -94,8 +99,27 @@ def provision_runtime_role(
 
     Must run as the owner of the tables (or a superuser), after ``migrate``. Also installs
     the audit chain and sets every audit trigger ENABLE ALWAYS (see ``install_chain``).
+
+    The role is one row of the whole cluster: two databases provisioned at once (two apps on
+    one server, parallel test databases) can update it together, and PostgreSQL then refuses
+    the second ``ALTER ROLE``/``GRANT`` with "tuple concurrently updated" instead of waiting.
+    Provisioning is idempotent, so that refusal is retried a few times, with a short pause,
+    whenever the call owns its transaction.
     """
     conn = using or default_connection
+    attempt = 1
+    while True:
+        try:
+            return _provision_once(role, conn)
+        except InternalError as error:
+            retryable = "tuple concurrently updated" in str(error) and not conn.in_atomic_block
+            if not retryable or attempt >= PROVISION_ATTEMPTS:
+                raise
+            time.sleep(0.1 * attempt)
+            attempt += 1
+
+
+def _provision_once(role: RuntimeRole, conn: BaseDatabaseWrapper) -> dict[str, Any]:
     chain = install_chain(conn)
     summary: dict[str, Any] = {"role": role.name, "chain": chain}
     with transaction.atomic(using=conn.alias), conn.cursor() as cursor:

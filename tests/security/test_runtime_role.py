@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, connections
 from psycopg import errors
 
 from planner.models import AuditChainLink, Lab
+from planner.security import database_roles
 from planner.security.audit_chain import verify_audit_trail
+from planner.security.database_roles import PROVISION_ATTEMPTS, RuntimeRole
 from planner.services import tenancy
+from tests.security.conftest import current_database_url
 
 # The runtime role is one role of the whole PostgreSQL cluster: under pytest-xdist these tests
 # run in one worker (``--dist loadgroup``), never provisioning it from two at once.
@@ -120,6 +125,57 @@ def test_audit_triggers_stay_on_when_owner_switches_to_replica_mode() -> None:
         assert cursor.fetchone()[0] == 0
     assert Lab.objects.get(pk=lab.pk).name == "Quiet change"
     assert verify_audit_trail().ok
+
+
+@pytest.mark.parametrize("attempts", [1, PROVISION_ATTEMPTS])
+def test_provisioning_retries_when_another_session_alters_the_role_at_the_same_time(
+    runtime_role: RuntimeRole, attempts: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another session holds the role's row (uncommitted ALTER ROLE) while we provision: ours
+    waits, PostgreSQL then refuses it with "tuple concurrently updated", and provisioning tries
+    again. With a single attempt the refusal reaches the caller: the test does reach that path."""
+    monkeypatch.setattr(database_roles, "PROVISION_ATTEMPTS", attempts)
+    outcome: list[object] = []
+
+    def provision() -> None:
+        try:
+            outcome.append(database_roles.provision_runtime_role(runtime_role))
+        except DatabaseError as error:
+            outcome.append(error)
+        finally:
+            connections.close_all()
+
+    with psycopg.connect(current_database_url()) as other:
+        other.execute(f"ALTER ROLE {runtime_role.name} LOGIN")
+        worker = threading.Thread(target=provision)
+        worker.start()
+        _wait_until_blocked_on(other, runtime_role.name)
+        other.commit()
+    worker.join(timeout=60)
+    assert not worker.is_alive()
+    if attempts == 1:
+        assert isinstance(outcome[0], DatabaseError)
+        assert "tuple concurrently updated" in str(outcome[0])
+    else:
+        assert isinstance(outcome[0], dict), outcome
+        assert outcome[0]["role"] == runtime_role.name
+        assert outcome[0]["created"] is False
+
+
+def _wait_until_blocked_on(other: psycopg.Connection[Any], role: str) -> None:
+    """Until some session other than ``other`` waits on a lock (ours, on the role's row)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with psycopg.connect(current_database_url(), autocommit=True) as watcher:
+            waiting = watcher.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND pid <> %s AND query ILIKE %s",
+                [other.info.backend_pid, f"%ALTER ROLE%{role}%"],
+            ).fetchone()
+        if waiting and waiting[0]:
+            return
+        time.sleep(0.05)
+    pytest.fail("provisioning never waited on the role's row")
 
 
 def _count(table: str) -> int:
