@@ -85,17 +85,23 @@ class SecurityEvent(models.Model):
 
 
 class AuditChainLink(models.Model):
-    """One audit event sealed into the chain: ``hash = SHA-256(previous_hash|table|payload)``.
+    """Audit events sealed into the chain: ``hash = SHA-256(previous_hash|table|payload)``.
 
-    ``payload`` is PostgreSQL's canonical ``jsonb`` text of the event row at the time it was
-    committed; keeping it makes the chain verifiable on its own and shows what an event said
-    if the event row is later altered. ``backfilled`` marks events that existed before the
-    chain trigger was installed on their table (sealed by the installer, not at commit).
+    A link seals one event, or (a *batch link*) every event one statement inserted, e.g. the
+    5,000 readings of a bulk ingest. For one event, ``payload`` is PostgreSQL's canonical
+    ``jsonb`` text of the event row at the time it was committed; keeping it makes the chain
+    verifiable on its own and shows what an event said if the event row is later altered. For a
+    batch, ``event_ids`` lists the events in the order written (``event_id`` is the first) and
+    ``payload`` is the canonical ``jsonb`` text of ``{"events": n, "columns": [...],
+    "digests": [...]}``: the event table's columns at sealing and the SHA-256 of each event
+    row's text form, in that order. ``backfilled`` marks events that existed before the chain
+    trigger was installed on their table (sealed by the installer, not at commit).
     """
 
     seq = models.BigIntegerField(primary_key=True)
     event_table = models.CharField(max_length=63)
     event_id = models.BigIntegerField()
+    event_ids = ArrayField(models.BigIntegerField(), null=True, blank=True)
     payload = models.TextField()
     previous_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)

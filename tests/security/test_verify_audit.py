@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -157,3 +159,117 @@ def test_events_written_before_the_chain_existed_are_backfilled_once() -> None:
     assert install_chain(connection)["backfilled"] == 0
     report = verify_audit_trail()
     assert report.ok and report.backfilled == 1
+
+
+def _event_columns() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'planner_labevent' ORDER BY ordinal_position"
+        )
+        return [name for (name,) in cursor.fetchall()]
+
+
+def _batch_of_events(count: int) -> list[int]:
+    """One statement inserting ``count`` events (each lab's latest event recorded again: it
+    still equals its row), sealed: the chain gets one batch link for them."""
+    for n in range(count):
+        tenancy.create_lab(name=f"Batch lab {n}", slug=f"batch-{n}")
+    columns = ", ".join(c for c in _event_columns() if c != "pgh_id")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO planner_labevent ({columns}) SELECT {columns} FROM planner_labevent "
+            "WHERE pgh_obj_id IN (SELECT id FROM planner_lab WHERE slug LIKE 'batch-%%') "
+            "ORDER BY pgh_id RETURNING pgh_id"
+        )
+        ids = sorted(row[0] for row in cursor.fetchall())
+    _seal()
+    return ids
+
+
+def test_a_statement_of_many_events_is_sealed_as_one_batch_link_of_their_digests(
+    sealed_lab,
+) -> None:
+    ids = _batch_of_events(4)
+    link = AuditChainLink.objects.order_by("-seq").first()
+    assert link.event_ids == ids and link.event_id == ids[0]
+    previous = AuditChainLink.objects.get(seq=link.seq - 1)
+    assert link.previous_hash == previous.hash
+    assert link.hash == link_hash(link.previous_hash, "planner_labevent", link.payload)
+    sealed = json.loads(link.payload)
+    assert sealed["events"] == 4
+    assert sealed["columns"] == _event_columns()
+    # Each digest: SHA-256 (computed here, in Python) of the event row's text form, in order.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL timezone = 'UTC'")
+        cursor.execute("SET LOCAL DateStyle = 'ISO, MDY'")
+        cursor.execute("SET LOCAL extra_float_digits = 1")
+        cursor.execute(
+            "SELECT e::text FROM planner_labevent e WHERE pgh_id = ANY(%s) ORDER BY pgh_id",
+            [ids],
+        )
+        texts = [row[0] for row in cursor.fetchall()]
+    assert sealed["digests"] == [hashlib.sha256(text.encode()).hexdigest() for text in texts]
+    assert all(f"Batch lab {n}" in texts[n] for n in range(4))
+    report = verify_audit_trail()
+    assert report.ok, report.problems
+    assert report.links == link.seq
+
+
+def test_verify_audit_reports_an_altered_and_a_deleted_event_of_a_batch_link(sealed_lab) -> None:
+    ids = _batch_of_events(3)
+    seq = AuditChainLink.objects.get(event_id=ids[0]).seq
+    append_only = trigger_name("planner_labevent", "pgtrigger_append_only")
+    owner_execute(
+        f"ALTER TABLE planner_labevent DISABLE TRIGGER {append_only}",
+        f"UPDATE planner_labevent SET name = 'Rewritten' WHERE pgh_id = {ids[1]}",
+        f"DELETE FROM planner_labevent WHERE pgh_id = {ids[2]}",
+        f"ALTER TABLE planner_labevent ENABLE ALWAYS TRIGGER {append_only}",
+    )
+    problems = verify_audit_trail().problems
+    assert (
+        f"audit event planner_labevent#{ids[1]} (chain link #{seq}) was altered after sealing"
+    ) in problems
+    assert f"audit event planner_labevent#{ids[2]} (chain link #{seq}) was deleted" in problems
+    assert not any(f"planner_labevent#{ids[0]} " in problem for problem in problems)
+
+
+def test_verify_audit_reports_an_event_sealed_twice_and_a_rewritten_batch_link(
+    sealed_lab,
+) -> None:
+    ids = _batch_of_events(2)
+    seq = AuditChainLink.objects.get(event_id=ids[0]).seq
+    other = sealed_lab.events.get().pgh_id  # sealed by a link of its own
+    protect = trigger_name("planner_auditchainlink", "pgtrigger_audit_chain_append_only")
+    owner_execute(
+        f"ALTER TABLE planner_auditchainlink DISABLE TRIGGER {protect}",
+        f"UPDATE planner_auditchainlink SET event_ids = ARRAY[{ids[0]}, {ids[1]}, {other}] "
+        f"WHERE seq = {seq}",
+        f"UPDATE planner_auditchainlink SET payload = replace(payload, '\"events\": 2', "
+        f"'\"events\": 3') WHERE seq = {seq}",
+        f"ALTER TABLE planner_auditchainlink ENABLE ALWAYS TRIGGER {protect}",
+    )
+    problems = verify_audit_trail().problems
+    assert f"chain link #{seq} (planner_labevent) has a hash that does not match its content" in (
+        problems
+    )
+    assert f"audit event planner_labevent#{other} is sealed in 2 chain links" in problems
+    assert (
+        f"chain link #{seq} (planner_labevent) lists another number of events than it sealed"
+        in (problems)
+    )
+
+
+def test_batch_events_verify_after_a_column_is_added_and_a_dropped_sealed_column_is_reported(
+    sealed_lab,
+) -> None:
+    owner_execute("ALTER TABLE planner_labevent ADD COLUMN scratch integer DEFAULT 7")
+    _batch_of_events(2)
+    owner_execute("ALTER TABLE planner_labevent ADD COLUMN later text DEFAULT 'added later'")
+    assert verify_audit_trail().ok, verify_audit_trail().problems
+    owner_execute("ALTER TABLE planner_labevent DROP COLUMN scratch")
+    problems = verify_audit_trail().problems
+    assert (
+        "1 batch chain link(s) of planner_labevent sealed columns the table no longer has "
+        "(scratch): their events cannot be checked"
+    ) in problems
