@@ -15,14 +15,16 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 
 from labnotes.capture.parsing import plain_number
 from labnotes.models import (
     AnimalStatus,
     Instrument,
+    InstrumentCheck,
     InstrumentIssue,
     InstrumentKind,
+    InstrumentSettings,
     Measurement,
     MeasurementKind,
     PendingAxis,
@@ -261,9 +263,18 @@ def grid_instruments_in_use(lab_id: int, chosen: dict[str, int]) -> dict[str, In
     ids = [pk for pk in chosen.values() if isinstance(pk, int)]
     if not ids:
         return {}
+    # With what qualifying a reading needs (the latest passed daily check, the lab's rule for
+    # unqualified readings), so that a cell saved with an instrument stays within its budget.
+    checks = InstrumentCheck.objects.filter(instrument=OuterRef("pk"), passed=True)
+    rule = InstrumentSettings.objects.filter(lab_id=OuterRef("lab_id"))
     by_pk = {
         instrument.pk: instrument
-        for instrument in Instrument.objects.filter(lab_id=lab_id, pk__in=ids).select_related("lab")
+        for instrument in Instrument.objects.filter(lab_id=lab_id, pk__in=ids)
+        .select_related("lab")
+        .annotate(
+            last_passed_check_on=Subquery(checks.order_by("-checked_on").values("checked_on")[:1]),
+            lab_unqualified_readings=Subquery(rule.values("unqualified_readings")[:1]),
+        )
     }
     result: dict[str, Instrument] = {}
     for kind, pk in chosen.items():

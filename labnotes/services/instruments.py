@@ -456,18 +456,40 @@ def qualify_instrument(*, instrument: Instrument, taken_at: dt.datetime) -> Inst
     """For a caller about to save one reading from ``instrument`` taken at ``taken_at``: raise
     ``ValidationError`` (field ``instrument``, naming the instrument and why) when the lab
     refuses its readings, else return its status for :func:`flag_reading` after the save.
-    Two queries (the day's passed checks, the lab's rule)."""
+    Two queries (the day's passed checks, the lab's rule), none when the instrument was read
+    with them (``last_passed_check_on`` and ``lab_unqualified_readings`` annotated, as the
+    grid's ``grid_instruments_in_use`` does)."""
     lab = instrument.lab
     day = lab.local_date(taken_at)
-    issues = instrument_issues(instrument, day)
+    issues = instrument_issues(instrument, day, _annotated_passed_checks(instrument, day))
     refused = bool(issues) and (
         InstrumentIssue.RETIRED in issues
-        or instrument_settings(lab).unqualified_readings == UnqualifiedReadingPolicy.REFUSE
+        or _unqualified_rule(instrument) == UnqualifiedReadingPolicy.REFUSE
     )
     status = InstrumentStatus(instrument=instrument, day=day, issues=issues, refused=refused)
     if refused:
         raise ValidationError({"instrument": status.message + " Nothing was saved."})
     return status
+
+
+_NOT_READ = object()
+
+
+def _annotated_passed_checks(instrument: Instrument, day: dt.date) -> set[Any] | None:
+    """``passed_check_days`` for ``day`` from the instrument's annotated latest passed check,
+    or ``None`` (ask the database) when it was not read with it or that check is later."""
+    last = getattr(instrument, "last_passed_check_on", _NOT_READ)
+    if last is _NOT_READ or (last is not None and last > day):
+        return None
+    return {(instrument.pk, day)} if last == day else set()
+
+
+def _unqualified_rule(instrument: Instrument) -> str:
+    """The lab's rule for unqualified readings, from the instrument's annotation if read."""
+    rule = getattr(instrument, "lab_unqualified_readings", _NOT_READ)
+    if rule is _NOT_READ:
+        return str(instrument_settings(instrument.lab).unqualified_readings)
+    return str(rule or UnqualifiedReadingPolicy.FLAG)
 
 
 def qualify_reading(*, lab: Lab, identifier: str, taken_at: dt.datetime) -> InstrumentStatus | None:
@@ -488,7 +510,8 @@ def flag_reading(
     """Store why ``measurement`` came from an unqualified instrument (nothing when qualified)."""
     if status is None or status.qualified:
         return None
-    with transaction.atomic(), audited_change(reason=None, required=False):
+    # Part of the reading's own transaction (no savepoint: a failure fails the reading too).
+    with transaction.atomic(savepoint=False), audited_change(reason=None, required=False):
         return ReadingFlag.objects.create(
             measurement=measurement, instrument=status.instrument, issues=list(status.issues)
         )

@@ -29,6 +29,7 @@ from planner.models import IdempotencyRecord
 from tests.factories import MembershipFactory, UserFactory
 from tests.labnotes.api.device_support import animals_with_tumours
 from tests.labnotes.test_grid_cells import cell, client_for, post
+from tests.labnotes.test_grid_followups import CELL_QUERIES
 
 pytestmark = pytest.mark.django_db
 
@@ -147,6 +148,52 @@ def test_flag_policy_saves_the_value_with_a_stored_flag_shown_in_the_cell(
     assert html.count("Flagged: Caliper CAL-LATE: calibration overdue.") == 2  # L and W
     assert html.count("Flagged: Balance BAL-NOCHECK: no passed daily check today.") == 1
     assert 'class="grid-entry__flag" data-grid-flag><span aria-hidden="true">' in html
+
+
+def test_cells_with_instruments_in_use_keep_the_query_budget_but_a_flag_row(
+    design: Any, run: Any, animals: list[Any], django_assert_max_num_queries: Any
+) -> None:
+    """Issue 6's budget of ten holds with instruments chosen (the grid reads them with their
+    latest passed check and the lab's rule in one query); a reading from an unqualified
+    instrument also stores its ReadingFlag, and its instrument was read: two more."""
+    caliper = _instrument(design, "caliper", "CAL-LATE", overdue=True, checked=True)
+    balance = _instrument(design, "balance", "BAL-OK", overdue=False, checked=True)
+    client = client_for(design.technician)
+    _use(client, run, caliper=caliper, balance=balance)
+    assert client.get(reverse("run_grid", kwargs={"pk": run.pk})).status_code == 200
+    answers = []
+    for body, budget in (
+        (cell(animals[0], "length", "8", operator=design.technician), CELL_QUERIES),
+        (cell(animals[0], "width", "6", operator=design.technician), CELL_QUERIES + 2),
+        (cell(animals[1], "weight", "22.1", operator=design.technician), CELL_QUERIES),
+    ):
+        with django_assert_max_num_queries(budget):
+            answers.append(post(client, run, body))
+    assert [answer.status_code for answer in answers] == [201, 201, 201]
+    assert answers[1].json()["instrument_flag"] == "Caliper CAL-LATE: calibration overdue."
+    assert "instrument_flag" not in answers[2].json()
+    readings = dict(Measurement.objects.values_list("kind", "instrument"))
+    assert readings == {"caliper": "CAL-LATE", "weight": "BAL-OK"}
+    assert ReadingFlag.objects.get().issues == ["calibration_overdue"]
+
+
+def test_a_check_recorded_after_the_grid_read_the_instrument_still_counts(
+    design: Any, run: Any, animals: list[Any], admin: Any
+) -> None:
+    """The annotated latest passed check is per request: a check passed later today is seen
+    by the next cell, and under the refuse rule the balance's value then passes."""
+    _refuse(design.lab, admin)
+    balance = _instrument(design, "balance", "BAL-LATER", overdue=False, checked=False)
+    client = client_for(design.technician)
+    _use(client, run, balance=balance)
+    refused = post(client, run, cell(animals[0], "weight", "21.0", operator=design.technician))
+    assert refused.status_code == 400 and "no passed daily check today" in refused.json()["error"]
+    record_daily_check(
+        instrument=balance, observed_value=Decimal("20.004"), checked_by=design.technician
+    )
+    saved = post(client, run, cell(animals[0], "weight", "21.0", operator=design.technician))
+    assert saved.status_code == 201, saved.content
+    assert Measurement.objects.get().instrument == "BAL-LATER"
 
 
 def test_refuse_policy_saves_nothing_and_names_the_instrument_and_why(
