@@ -479,7 +479,7 @@ def _annotated_passed_checks(instrument: Instrument, day: dt.date) -> set[Any] |
     """``passed_check_days`` for ``day`` from the instrument's annotated latest passed check,
     or ``None`` (ask the database) when it was not read with it or that check is later."""
     last = getattr(instrument, "last_passed_check_on", _NOT_READ)
-    if last is _NOT_READ or (last is not None and last > day):
+    if last is _NOT_READ or (isinstance(last, dt.date) and last > day):
         return None
     return {(instrument.pk, day)} if last == day else set()
 
