@@ -52,7 +52,12 @@ from labnotes.services.ingest import (
     parse_json_items,
 )
 from labnotes.services.instruments import token_covers_run
-from planner.api.conventions import IDEMPOTENCY_HEADER, VivologViewSetMixin, request_user
+from planner.api.conventions import (
+    IDEMPOTENCY_HEADER,
+    VivologViewSetMixin,
+    request_body_sha256,
+    request_user,
+)
 from planner.api.limits import enforce_row_limit
 from planner.api.problems import PayloadTooLarge, problem_response
 
@@ -295,6 +300,7 @@ class DeviceMeasurementViewSet(VivologViewSetMixin, viewsets.ViewSet):
                 token=token,
                 body=body,
                 content_type=content_type or "application/json",
+                body_sha256=request_body_sha256(request),
             )
         except IngestRefused as refused:
             response = problem_response(
