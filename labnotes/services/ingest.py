@@ -753,20 +753,34 @@ def _link_replays_and_repeats(rows: list[_Row]) -> None:
         return
     # The day's latest stored reading of each series (animal, kind, tumour) on each study day
     # of the request (latest by taken_at, then id): one backward walk of the (animal, kind,
-    # taken_at) index per series and day, from the newest reading, stopping at the first one
-    # of that day; then the highest id among that day's readings taken at that same moment.
-    series = sorted(
-        {(row.animal["id"], row.kind, row.tumour_id, row.study_day) for row in fresh},
-        key=lambda key: (key[0], key[1], key[2] or 0, key[3]),
-    )
+    # taken_at) index per series and day, stopping at the first reading of that day; then the
+    # highest id among that day's readings taken at that same moment. The walk starts two days
+    # after the request's latest reading of that series and day and ends two days before its
+    # earliest: a reading of the same study day (a lab-local date) lies within a day of them,
+    # even across a change of the lab's time zone, and a day with no reading yet no longer
+    # walks the animal's whole history.
+    window: dict[tuple[int, str, int | None, int], tuple[dt.datetime, dt.datetime]] = {}
+    for row in fresh:
+        key = (row.animal["id"], row.kind, row.tumour_id, row.study_day)
+        found = window.get(key)
+        if found is None:
+            window[key] = (row.taken_at, row.taken_at)
+        elif row.taken_at < found[0]:
+            window[key] = (row.taken_at, found[1])
+        elif row.taken_at > found[1]:
+            window[key] = (found[0], row.taken_at)
+    series = sorted(window, key=lambda key: (key[0], key[1], key[2] or 0, key[3]))
+    margin = dt.timedelta(days=2)
     latest: dict[tuple[int, str, int | None, int], tuple[dt.datetime, int]] = {}
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT m.id, k.animal_id, k.kind, k.tumour_id, k.study_day, m.taken_at "
-            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::integer[]) "
-            "AS k(animal_id, kind, tumour_id, study_day) "
+            "FROM unnest(%s::bigint[], %s::text[], %s::bigint[], %s::integer[], "
+            "%s::timestamptz[], %s::timestamptz[]) "
+            "AS k(animal_id, kind, tumour_id, study_day, low, high) "
             "CROSS JOIN LATERAL (SELECT s.taken_at FROM labnotes_measurement s "
             "WHERE s.animal_id = k.animal_id AND s.kind = k.kind "
+            "AND s.taken_at >= k.low AND s.taken_at <= k.high "
             "AND s.tumour_id IS NOT DISTINCT FROM k.tumour_id AND s.study_day = k.study_day "
             "AND s.voided_at IS NULL ORDER BY s.taken_at DESC LIMIT 1) AS t "
             "CROSS JOIN LATERAL (SELECT max(s.id) AS id, t.taken_at FROM labnotes_measurement s "
@@ -778,6 +792,8 @@ def _link_replays_and_repeats(rows: list[_Row]) -> None:
                 _text_array([key[1] for key in series]),
                 _int_array([key[2] for key in series]),
                 _int_array([key[3] for key in series]),
+                _text_array([(window[key][0] - margin).isoformat() for key in series]),
+                _text_array([(window[key][1] + margin).isoformat() for key in series]),
             ],
         )
         for pk, animal_id, kind, tumour_id, study_day, taken_at in cursor.fetchall():

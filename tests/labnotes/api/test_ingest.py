@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import zoneinfo
 from decimal import Decimal
 from typing import Any
 
@@ -231,6 +232,40 @@ def test_a_same_day_second_reading_is_a_repeat_of_the_first(device: Device) -> N
     later = dict(row, weight_g="20.3", taken_at=(taken + dt.timedelta(minutes=5)).isoformat())
     second = post(device.client, [later]).json()["measurements"][0]
     assert Measurement.objects.get(pk=second).repeat_of_id == first
+
+
+def test_the_days_latest_reading_is_found_at_either_end_of_the_lab_local_day(
+    design: Design, device: Device
+) -> None:
+    """The repeat lookup walks a window around the request's readings: a reading at 00:30 of
+    the same lab-local day is the repeat target of one at 23:30 although later days' readings
+    are newer, and the previous day's last reading is not."""
+    zone = zoneinfo.ZoneInfo(design.lab.time_zone)
+    day = timezone.now().astimezone(zone).date() - dt.timedelta(days=3)
+
+    def at(days: int, hour: int, minute: int) -> str:
+        moment = dt.datetime.combine(day + dt.timedelta(days=days), dt.time(hour, minute))
+        return moment.replace(tzinfo=zone).isoformat()
+
+    def weight(taken_at: str, grams: str) -> dict[str, Any]:
+        return {"animal": "0001", "kind": "weight", "weight_g": grams, "taken_at": taken_at}
+
+    stored = post(
+        device.client,
+        [
+            weight(at(-1, 23, 59), "20.0"),  # the day before
+            weight(at(0, 0, 30), "20.1"),  # early on the day
+            weight(at(1, 9, 0), "20.5"),  # newer readings on the following days
+            weight(at(2, 9, 0), "20.6"),
+        ],
+    )
+    assert stored.status_code == 201, stored.content
+    before, early, _, _ = stored.json()["measurements"]
+    late = post(device.client, [weight(at(0, 23, 30), "20.3")])
+    assert late.status_code == 201, late.content
+    reading = Measurement.objects.get(pk=late.json()["measurements"][0])
+    assert reading.repeat_of_id == early != before
+    assert Measurement.objects.get(pk=early).repeat_of_id is None
 
 
 def test_reading_from_an_instrument_past_calibration_is_flagged(
