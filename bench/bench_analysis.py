@@ -125,6 +125,38 @@ def main() -> None:
     )
     print(f"{'total (issue 7 set: one lmm day)':<{width}}  {core:7.3f}   ratio to "
           f"{TARGET_SECONDS:g} s: {core / TARGET_SECONDS:.2f}")  # fmt: skip
+    command_line_figures()
+
+
+#: The command line starts without Django (a test checks that); its wall time from a fresh
+#: process, the best of a few runs: target 1 s for --help and for a survival run.
+CLI_TARGET_SECONDS = 1.0
+
+
+def command_line_figures(repeats: int = 5) -> None:
+    import subprocess
+
+    with tempfile.TemporaryDirectory() as tmp:
+        _, survival_csv = write_study(Path(tmp))
+        runs = {
+            "python -m labnotes.analysis --help": ["--help"],
+            "python -m labnotes.analysis survival (150 animals)": [
+                "survival", "--input", str(survival_csv)],
+        }  # fmt: skip
+        print()
+        print(f"{'command line, fresh process (best of ' + str(repeats) + ')':<52}  seconds")
+        for label, args in runs.items():
+            seconds = []
+            for _ in range(repeats):
+                started = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, "-m", "labnotes.analysis", *args],
+                    cwd=REPO_ROOT, capture_output=True, check=True, timeout=120,
+                )  # fmt: skip
+                seconds.append(time.perf_counter() - started)
+            best = min(seconds)
+            print(f"{label:<52}  {best:7.3f}   ratio to {CLI_TARGET_SECONDS:g} s: "
+                  f"{best / CLI_TARGET_SECONDS:.2f}")  # fmt: skip
 
 
 def _growth_extras(path: str) -> None:
