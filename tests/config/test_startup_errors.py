@@ -76,3 +76,26 @@ def test_unreachable_database_gives_one_clear_line_when_started():
 def test_valid_configuration_passes_checks_when_everything_set():
     result = _manage({})
     assert result.returncode == 0, result.stderr
+
+
+def test_wsgi_start_up_imports_every_view_before_the_first_request() -> None:
+    """A gunicorn worker imports the URLconf (every view, the device API included) when it
+    loads ``config.wsgi``, so its first request is not the one that pays for it."""
+    env = {k: v for k, v in os.environ.items() if k not in GOOD and not k.startswith("VIVOLOG_")}
+    env.update(GOOD)
+    probe = (
+        "import sys, config.wsgi; "
+        "print(all(m in sys.modules for m in ('config.urls', 'labnotes.api.ingest', "
+        "'planner.views')))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "True"
