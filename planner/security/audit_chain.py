@@ -80,6 +80,18 @@ BATCH_LINK_MIN_EVENTS = 2
 
 # The chain functions. ``SET timezone`` and ``extra_float_digits`` pin the text form of
 # timestamps and floats in the payload, whatever the writing session's settings were.
+# The seal's one-event links collected so far (arrays of table, id, payload, previous hash and
+# hash), inserted in one statement after the chain's last ``seq``; the arrays start again empty.
+FLUSH_SINGLE_LINKS_SQL = f"""INSERT INTO {LINK_TABLE}
+                    (seq, event_table, event_id, payload, previous_hash, hash, sealed_at,
+                     backfilled)
+                SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
+                  FROM unnest(tables, ids, payloads, previous, hashes)
+                       WITH ORDINALITY AS u(t, i, p, r, h, n);
+                last_seq := last_seq + cardinality(ids);
+                tables := '{{}}'; ids := '{{}}'; payloads := '{{}}';
+                previous := '{{}}'; hashes := '{{}}';"""
+
 CHAIN_FUNCTIONS_SQL = f"""
 CREATE OR REPLACE FUNCTION vivolog_audit_chain_append(
     p_table text, p_event_id bigint, p_payload text, p_backfilled boolean
@@ -175,15 +187,7 @@ BEGIN
             -- One statement's many events (a bulk ingest): one link for them all. The links
             -- collected so far go first, so the chain keeps the order the events were written.
             IF cardinality(ids) > 0 THEN
-                INSERT INTO {LINK_TABLE}
-                    (seq, event_table, event_id, payload, previous_hash, hash, sealed_at,
-                     backfilled)
-                SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
-                  FROM unnest(tables, ids, payloads, previous, hashes)
-                       WITH ORDINALITY AS u(t, i, p, r, h, n);
-                last_seq := last_seq + cardinality(ids);
-                tables := '{{}}'; ids := '{{}}'; payloads := '{{}}';
-                previous := '{{}}'; hashes := '{{}}';
+                {FLUSH_SINGLE_LINKS_SQL}
             END IF;
             -- Each event's digest is over its row's text form (record output: a third of
             -- the cost of its jsonb text), with the table's columns recorded in order.
@@ -238,15 +242,7 @@ BEGIN
             hashes := array_append(hashes, last_hash);
             found_events := found_events + 1;
             IF cardinality(ids) >= {SEAL_FLUSH_ROWS} THEN
-                INSERT INTO {LINK_TABLE}
-                    (seq, event_table, event_id, payload, previous_hash, hash, sealed_at,
-                     backfilled)
-                SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
-                  FROM unnest(tables, ids, payloads, previous, hashes)
-                       WITH ORDINALITY AS u(t, i, p, r, h, n);
-                last_seq := last_seq + cardinality(ids);
-                tables := '{{}}'; ids := '{{}}'; payloads := '{{}}';
-                previous := '{{}}'; hashes := '{{}}';
+                {FLUSH_SINGLE_LINKS_SQL}
             END IF;
         END LOOP;
         IF found_events <> cardinality(pending.event_ids) THEN
@@ -256,11 +252,7 @@ BEGIN
         END IF;
     END LOOP;
     IF cardinality(ids) > 0 THEN
-        INSERT INTO {LINK_TABLE}
-            (seq, event_table, event_id, payload, previous_hash, hash, sealed_at, backfilled)
-        SELECT last_seq + u.n, u.t, u.i, u.p, u.r, u.h, clock_timestamp(), false
-          FROM unnest(tables, ids, payloads, previous, hashes)
-               WITH ORDINALITY AS u(t, i, p, r, h, n);
+        {FLUSH_SINGLE_LINKS_SQL}
     END IF;
     DELETE FROM {PENDING_TABLE} WHERE txid = me;
     RETURN NULL;

@@ -17,9 +17,15 @@ GOOD = {
 }
 
 
-def _manage(env_changes: dict[str, str | None], *args: str) -> subprocess.CompletedProcess[str]:
+def _good_env() -> dict[str, str]:
+    """This process's environment without any VIVOLOG_ setting, with GOOD's values."""
     env = {k: v for k, v in os.environ.items() if k not in GOOD and not k.startswith("VIVOLOG_")}
     env.update(GOOD)
+    return env
+
+
+def _manage(env_changes: dict[str, str | None], *args: str) -> subprocess.CompletedProcess[str]:
+    env = _good_env()
     for key, value in env_changes.items():
         if value is None:
             env.pop(key, None)
@@ -81,8 +87,6 @@ def test_valid_configuration_passes_checks_when_everything_set():
 def test_wsgi_start_up_imports_every_view_before_the_first_request() -> None:
     """A gunicorn worker imports the URLconf (every view, the device API included) when it
     loads ``config.wsgi``, so its first request is not the one that pays for it."""
-    env = {k: v for k, v in os.environ.items() if k not in GOOD and not k.startswith("VIVOLOG_")}
-    env.update(GOOD)
     probe = (
         "import sys, config.wsgi; "
         "print(all(m in sys.modules for m in ('config.urls', 'labnotes.api.ingest', "
@@ -91,7 +95,7 @@ def test_wsgi_start_up_imports_every_view_before_the_first_request() -> None:
     result = subprocess.run(
         [sys.executable, "-c", probe],
         cwd=REPO_ROOT,
-        env=env,
+        env=_good_env(),
         capture_output=True,
         text=True,
         timeout=60,
