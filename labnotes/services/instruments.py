@@ -489,7 +489,8 @@ def _unqualified_rule(instrument: Instrument) -> str:
     rule = getattr(instrument, "lab_unqualified_readings", _NOT_READ)
     if rule is _NOT_READ:
         return str(instrument_settings(instrument.lab).unqualified_readings)
-    return str(rule or UnqualifiedReadingPolicy.FLAG)
+    # None: the lab has set no rule, so the model's default applies (as instrument_settings).
+    return str(rule or InstrumentSettings(lab=instrument.lab).unqualified_readings)
 
 
 def qualify_reading(*, lab: Lab, identifier: str, taken_at: dt.datetime) -> InstrumentStatus | None:
